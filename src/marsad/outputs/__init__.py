@@ -1,0 +1,1 @@
+"""Outputs: exports, reports and the dashboard. Exports that leave the machine are pseudonymised by default."""
