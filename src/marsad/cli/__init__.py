@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ import typer
 from ..errors import MarsadError
 from .common import console, err_console
 
-COMMAND_GROUPS: tuple[str, ...] = ("data",)
+COMMAND_GROUPS: tuple[str, ...] = ("data", "simulate", "stance", "geo", "census", "network", "coord")
 
 app = typer.Typer(
     name="marsad",
@@ -38,7 +39,8 @@ def _root(
 
 
 for _mod in COMMAND_GROUPS:
-    importlib.import_module(f"{__name__}.{_mod}").register(app)
+    if importlib.util.find_spec(f"{__name__}.{_mod}") is not None:  # groups still being built are absent
+        importlib.import_module(f"{__name__}.{_mod}").register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
