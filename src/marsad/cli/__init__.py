@@ -6,6 +6,13 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+
+
+def _exists(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
 import os
 import sys
 from pathlib import Path
@@ -39,7 +46,7 @@ def _root(
 
 
 for _mod in COMMAND_GROUPS:
-    if importlib.util.find_spec(f"{__name__}.{_mod}") is not None:  # groups still being built are absent
+    if _exists(f"{__name__}.{_mod}"):  # groups still being built are absent
         importlib.import_module(f"{__name__}.{_mod}").register(app)
 
 
