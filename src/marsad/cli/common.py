@@ -1,6 +1,7 @@
 """Helpers shared by the CLI command modules: consoles, workspace opening, progress bars, table printing."""
 from __future__ import annotations
 
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -13,8 +14,9 @@ from rich.table import Table
 
 from ..workspace import Workspace
 
-console = Console()
-err_console = Console(stderr=True)
+# Piped output (files, tests, notebooks) gets wide tables instead of 80-column wrapping.
+console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def open_ws(ctx: typer.Context, *, read_only: bool = False, create: bool = False) -> Workspace:
