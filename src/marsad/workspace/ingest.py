@@ -12,11 +12,14 @@ Counts reconcile per file: ``n_read = n_loaded + n_duplicate + n_quarantined``.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing as mp
+import os
 import shutil
 import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from types import FunctionType
 from typing import TYPE_CHECKING, Any, Callable
 
 import pyarrow as pa
@@ -30,6 +33,8 @@ if TYPE_CHECKING:
     from . import Workspace
 
 BATCH_ROWS = 20_000
+PARALLEL_MIN_BYTES = 64 << 20  # plain line files above this are parsed in worker processes
+WORKERS = min(os.cpu_count() or 1, 8)
 QUARANTINE_SCHEMA = pa.schema(
     [("record_position", pa.int64()), ("reason", pa.string()), ("excerpt", pa.string())]
 )
@@ -56,19 +61,11 @@ class IngestResult:
         return asdict(self)
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 class _Stage:
     """Buffers rows column-wise and flushes them to numbered Parquet files, so memory stays bounded."""
 
-    def __init__(self, folder: Path, name: str, schema: pa.Schema):
-        self.folder, self.name, self.schema = folder, name, schema
+    def __init__(self, folder: Path, name: str, schema: pa.Schema, prefix: str = ""):
+        self.folder, self.name, self.schema, self.prefix = folder, name, schema, prefix
         self.cols: dict[str, list] = {n: [] for n in schema.names}
         self.rows = 0
         self.total = 0
@@ -85,15 +82,122 @@ class _Stage:
         if not self.rows:
             return
         table = pa.Table.from_pydict(self.cols, schema=self.schema)
-        pq.write_table(table, self.folder / f"{self.name}-{self.files:06d}.parquet", compression="zstd")
+        name = f"{self.name}-{self.prefix}{self.files:06d}.parquet"
+        pq.write_table(table, self.folder / name, compression="zstd", compression_level=1)
         self.files += 1
         self.total += self.rows
         self.rows = 0
         for col in self.cols.values():
             col.clear()
 
-    def glob(self) -> str | None:
-        return str(self.folder / f"{self.name}-*.parquet") if self.files else None
+
+@dataclass
+class _Counts:
+    n_read: int = 0
+    n_repaired: int = 0
+    n_quarantined: int = 0
+    n_post_rows: int = 0
+    n_account_rows: int = 0
+
+    def __iadd__(self, other: "_Counts") -> "_Counts":
+        for k in vars(self):
+            setattr(self, k, getattr(self, k) + getattr(other, k))
+        return self
+
+
+class _Sink:
+    """Where a reader's items go: three staging streams (posts, account observations, quarantine) and counts."""
+
+    def __init__(self, folder: Path, reader_name: str, prefix: str = ""):
+        self.reader_name = reader_name
+        self.posts = _Stage(folder, "posts", POST_SCHEMA, prefix)
+        self.accounts = _Stage(folder, "accounts", ACCOUNT_SCHEMA, prefix)
+        self.quarantine = _Stage(folder, "quarantine", QUARANTINE_SCHEMA, prefix)
+        self.counts = _Counts()
+
+    def add(self, item: Parsed | Rejected) -> None:
+        self.counts.n_read += 1
+        if isinstance(item, Rejected):
+            self.quarantine.add({"record_position": item.position, "reason": item.reason, "excerpt": item.excerpt})
+        elif isinstance(item, Parsed):
+            for i, post in enumerate(item.posts):
+                post["embedded"] = i > 0
+                if post.get("record_position") is None:
+                    post["record_position"] = item.position
+                if post.pop("_repaired", False) and i == 0:
+                    self.counts.n_repaired += 1
+                self.posts.add(post)
+            for acc in item.accounts:
+                if acc.get("record_position") is None:
+                    acc["record_position"] = item.position
+                self.accounts.add(acc)
+        else:  # a reader bug, not bad input: say so plainly
+            raise TypeError(f"reader {self.reader_name} yielded {type(item).__name__}")
+
+    def close(self) -> _Counts:
+        for st in (self.posts, self.accounts, self.quarantine):
+            st.flush()
+        self.counts.n_quarantined = self.quarantine.total
+        self.counts.n_post_rows = self.posts.total
+        self.counts.n_account_rows = self.accounts.total
+        return self.counts
+
+
+def _scan(path: Path, chunk_bytes: int | None) -> tuple[str, list[tuple[int, int, int]]]:
+    """sha256 of the file and, if ``chunk_bytes``, line-aligned byte ranges (start, end, first line number)."""
+    h = hashlib.sha256()
+    ranges: list[tuple[int, int, int]] = []
+    start, start_line, lines, offset = 0, 1, 0, 0
+    target = chunk_bytes or 0
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            h.update(block)
+            if chunk_bytes:
+                pos = 0
+                while offset + len(block) > target:  # the next boundary falls in this block
+                    nl = block.find(b"\n", max(pos, target - offset))
+                    if nl < 0:
+                        break
+                    cut = offset + nl + 1
+                    lines_before = lines + block.count(b"\n", 0, nl + 1)
+                    ranges.append((start, cut, start_line))
+                    start, start_line = cut, lines_before + 1
+                    pos = nl + 1
+                    target = cut + chunk_bytes
+                lines += block.count(b"\n")
+            offset += len(block)
+    if chunk_bytes and start < offset:
+        ranges.append((start, offset, start_line))
+    return h.hexdigest(), ranges
+
+
+def _parse_range(args: tuple) -> _Counts:
+    """Worker: run a line reader's kernel over one byte range of a plain file, staging its own Parquet files."""
+    reader_cls, path, options, start, end, first_line, folder, prefix = args
+    sink = _Sink(Path(folder), reader_cls.name, prefix)
+    kernel = reader_cls.parse_line
+    with open(path, "rb") as f:
+        f.seek(start)
+        pos, lineno = start, first_line
+        while pos < end:
+            line = f.readline()
+            if not line:
+                break
+            pos += len(line)
+            for item in kernel(line, lineno, options):
+                sink.add(item)
+            lineno += 1
+    return sink.close()
+
+
+def _parallel_ok(reader_cls: type, path: Path, size: int) -> bool:
+    if not isinstance(getattr(reader_cls, "parse_line", None), FunctionType) or size < PARALLEL_MIN_BYTES:
+        return False
+    if WORKERS < 2:
+        return False
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    return head[:2] != b"\x1f\x8b" and head[:3] != b"BZh" and head[:4] != b"PK\x03\x04" and head.lstrip()[:1] == b"{"
 
 
 def ingest_file(
@@ -111,7 +215,17 @@ def ingest_file(
     if path.is_dir():
         raise MarsadError(f"{path}: is a folder; give the files inside it (e.g. {path}/*.jsonl)")
     t0 = time.perf_counter()
-    sha = sha256_file(path)
+    size = path.stat().st_size
+    reader_cls = get_reader(format) if format else None
+    # detection reads only the head; the sha256 pass also finds line-aligned ranges for parallel parsing
+    if reader_cls is None:
+        try:
+            reader_cls = detect(path)
+        except MarsadError:
+            reader_cls = None  # a file already ingested is reported as such even if detection would fail
+    parallel = reader_cls is not None and _parallel_ok(reader_cls, path, size)
+    chunk = max(PARALLEL_MIN_BYTES // 2, size // (WORKERS * 8)) if parallel else None
+    sha, ranges = _scan(path, chunk)
     dataset_id = "d" + sha[:16]
     row = ws.con.execute(
         "SELECT format, platform, n_read, n_loaded, n_duplicate, n_quarantined, n_embedded, n_repaired,"
@@ -120,45 +234,34 @@ def ingest_file(
     ).fetchone()
     if row:
         return IngestResult(str(path), dataset_id, row[0], row[1], True, *row[2:])
-
-    reader_cls = get_reader(format) if format else detect(path)
-    reader = reader_cls(path, **(options or {}))
+    if reader_cls is None:
+        reader_cls = detect(path)  # raises the detection error
 
     staging = ws.path.parent / f".marsad-staging-{dataset_id}"
     shutil.rmtree(staging, ignore_errors=True)  # leftovers of a killed run
     staging.mkdir(parents=True)
     try:
-        posts = _Stage(staging, "posts", POST_SCHEMA)
-        accounts = _Stage(staging, "accounts", ACCOUNT_SCHEMA)
-        quarantine = _Stage(staging, "quarantine", QUARANTINE_SCHEMA)
-        n_read = n_repaired = 0
-        for item in reader.records():
-            n_read += 1
-            if isinstance(item, Rejected):
-                quarantine.add({"record_position": item.position, "reason": item.reason, "excerpt": item.excerpt})
-            elif isinstance(item, Parsed):
-                for i, post in enumerate(item.posts):
-                    post["embedded"] = i > 0
-                    if post.get("record_position") is None:
-                        post["record_position"] = item.position
-                    if post.pop("_repaired", False) and i == 0:
-                        n_repaired += 1
-                    posts.add(post)
-                for acc in item.accounts:
-                    if acc.get("record_position") is None:
-                        acc["record_position"] = item.position
-                    accounts.add(acc)
-            else:  # a reader bug, not bad input: say so plainly
-                raise TypeError(f"reader {reader_cls.name} yielded {type(item).__name__}")
-            if on_record is not None and n_read % 1000 == 0:
-                on_record(n_read)
-        for st in (posts, accounts, quarantine):
-            st.flush()
-        if on_record is not None:
-            on_record(n_read)
-        result = _commit(
-            ws, dataset_id, path, sha, reader_cls, source, staging, posts, accounts, quarantine, n_read, n_repaired
-        )
+        counts = _Counts()
+        if parallel and len(ranges) > 1:
+            ctx = mp.get_context("spawn")
+            jobs = [(reader_cls, str(path), options or {}, s, e, ln, str(staging), f"c{i:05d}-")
+                    for i, (s, e, ln) in enumerate(ranges)]
+            with ctx.Pool(WORKERS) as pool:
+                for c in pool.imap_unordered(_parse_range, jobs):
+                    counts += c
+                    if on_record is not None:
+                        on_record(counts.n_read)
+        else:
+            reader = reader_cls(path, **(options or {}))
+            sink = _Sink(staging, reader_cls.name)
+            for item in reader.records():
+                sink.add(item)
+                if on_record is not None and sink.counts.n_read % 1000 == 0:
+                    on_record(sink.counts.n_read)
+            counts = sink.close()
+            if on_record is not None:
+                on_record(counts.n_read)
+        result = _commit(ws, dataset_id, path, size, sha, reader_cls, source, staging, counts)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     result.seconds = round(time.perf_counter() - t0, 3)
@@ -166,69 +269,69 @@ def ingest_file(
     return result
 
 
-def _commit(ws, dataset_id, path, sha, reader_cls, source, staging, posts, accounts, quarantine, n_read, n_repaired):
+def _commit(ws, dataset_id, path, size, sha, reader_cls, source, staging, counts: _Counts) -> IngestResult:
     con = ws.con
     post_cols = ", ".join(POST_SCHEMA.names)
+    posts_glob = str(staging / "posts-*.parquet")
     con.execute("BEGIN TRANSACTION")
     try:
         n_primary = n_loaded = n_embedded = 0
-        if posts.glob():
-            con.execute(
-                f"""CREATE OR REPLACE TEMP TABLE stg AS
-                SELECT * FROM read_parquet('{posts.glob()}')"""
-            )
-            n_primary = con.execute("SELECT count(*) FROM stg WHERE NOT embedded").fetchone()[0]
+        if counts.n_post_rows:
             # one row per post: the primary record beats an embedded copy, the first occurrence beats later ones
             con.execute(
-                """CREATE OR REPLACE TEMP TABLE stg_u AS
+                f"""CREATE OR REPLACE TEMP VIEW stg_u AS
                 SELECT * EXCLUDE (rn) FROM (
                   SELECT *, row_number() OVER (PARTITION BY platform, post_id
-                                               ORDER BY embedded, record_position) AS rn FROM stg)
+                                               ORDER BY embedded, record_position) AS rn
+                  FROM read_parquet('{posts_glob}'))
                 WHERE rn = 1"""
             )
+            n_primary = con.execute(
+                f"SELECT count(*) FROM read_parquet('{posts_glob}') WHERE NOT embedded"
+            ).fetchone()[0]
             # posts known only as embedded copies are replaced by the primary record now seen
             con.execute(
                 """DELETE FROM posts WHERE embedded AND (platform, post_id) IN
                    (SELECT platform, post_id FROM stg_u WHERE NOT embedded)"""
             )
-            counts = con.execute(
-                f"""INSERT INTO posts ({post_cols}, dataset_id)
-                SELECT {', '.join('s.' + c for c in POST_SCHEMA.names)}, ? FROM stg_u s
-                ANTI JOIN posts p ON p.platform = s.platform AND p.post_id = s.post_id
-                RETURNING embedded""",
-                [dataset_id],
-            ).fetchall()
-            n_loaded = sum(1 for (e,) in counts if not e)
-            n_embedded = len(counts) - n_loaded
-            con.execute("DROP TABLE stg")
-            con.execute("DROP TABLE stg_u")
+            con.execute(
+                """CREATE OR REPLACE TEMP TABLE stg_new AS
+                SELECT s.* FROM stg_u s
+                ANTI JOIN posts p ON p.platform = s.platform AND p.post_id = s.post_id"""
+            )
+            n_loaded, n_embedded = con.execute(
+                "SELECT count(*) FILTER (WHERE NOT embedded), count(*) FILTER (WHERE embedded) FROM stg_new"
+            ).fetchone()
+            con.execute(f"INSERT INTO posts ({post_cols}, dataset_id) SELECT {post_cols}, ? FROM stg_new",
+                        [dataset_id])
+            con.execute("DROP TABLE stg_new")
+            con.execute("DROP VIEW stg_u")
         n_account_obs = 0
-        if accounts.glob():
+        if counts.n_account_rows:
             attrs = ", ".join(ACCOUNT_ATTRS)
             n_account_obs = con.execute(
                 f"""INSERT INTO account_snapshots ({attrs}, first_observed, last_observed, n_observations,
                         record_position, dataset_id)
                 SELECT {attrs}, min(observed_at), max(observed_at), count(*), min(record_position), ?
-                FROM read_parquet('{accounts.glob()}')
+                FROM read_parquet('{staging / "accounts-*.parquet"}')
                 WHERE account_id IS NOT NULL
                 GROUP BY {attrs}""",
                 [dataset_id],
             ).fetchone()[0]
-        if quarantine.glob():
+        if counts.n_quarantined:
             con.execute(
                 f"""INSERT INTO quarantine SELECT ?, record_position, reason, excerpt
-                FROM read_parquet('{quarantine.glob()}')""",
+                FROM read_parquet('{staging / "quarantine-*.parquet"}') ORDER BY record_position""",
                 [dataset_id],
             )
-        n_quarantined = quarantine.total
         n_duplicate = n_primary - n_loaded
-        n_loaded = n_read - n_quarantined - n_duplicate  # records without a post (e.g. user lookups) count as loaded
+        n_loaded = counts.n_read - counts.n_quarantined - n_duplicate  # records without a post count as loaded
         con.execute(
             """INSERT INTO datasets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)""",
             [
-                dataset_id, str(path.resolve()), path.stat().st_size, sha, reader_cls.name, reader_cls.platform,
-                datetime.now(timezone.utc), source, n_read, n_loaded, n_duplicate, n_quarantined, n_embedded,
-                n_repaired, n_account_obs,
+                dataset_id, str(path.resolve()), size, sha, reader_cls.name, reader_cls.platform,
+                datetime.now(timezone.utc), source, counts.n_read, n_loaded, n_duplicate, counts.n_quarantined,
+                n_embedded, counts.n_repaired, n_account_obs,
             ],
         )
         con.execute("COMMIT")
@@ -236,6 +339,6 @@ def _commit(ws, dataset_id, path, sha, reader_cls, source, staging, posts, accou
         con.execute("ROLLBACK")
         raise
     return IngestResult(
-        str(path), dataset_id, reader_cls.name, reader_cls.platform, False, n_read, n_loaded, n_duplicate,
-        n_quarantined, n_embedded, n_repaired, n_account_obs,
+        str(path), dataset_id, reader_cls.name, reader_cls.platform, False, counts.n_read, n_loaded, n_duplicate,
+        counts.n_quarantined, n_embedded, counts.n_repaired, n_account_obs,
     )
