@@ -12,15 +12,18 @@ Counts reconcile per file: ``n_read = n_loaded + n_duplicate + n_quarantined``.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing as mp
+import json
 import os
+import select
+import subprocess
+import sys
 import shutil
 import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from types import FunctionType
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -66,29 +69,24 @@ class _Stage:
 
     def __init__(self, folder: Path, name: str, schema: pa.Schema, prefix: str = ""):
         self.folder, self.name, self.schema, self.prefix = folder, name, schema, prefix
-        self.cols: dict[str, list] = {n: [] for n in schema.names}
-        self.rows = 0
+        self.buf: list[dict[str, Any]] = []
         self.total = 0
         self.files = 0
 
     def add(self, row: dict[str, Any]) -> None:
-        for n, col in self.cols.items():
-            col.append(row.get(n))
-        self.rows += 1
-        if self.rows >= BATCH_ROWS:
+        self.buf.append(row)
+        if len(self.buf) >= BATCH_ROWS:
             self.flush()
 
     def flush(self) -> None:
-        if not self.rows:
+        if not self.buf:
             return
-        table = pa.Table.from_pydict(self.cols, schema=self.schema)
+        table = pa.Table.from_pylist(self.buf, schema=self.schema)  # unknown keys are ignored, missing ones NULL
         name = f"{self.name}-{self.prefix}{self.files:06d}.parquet"
         pq.write_table(table, self.folder / name, compression="zstd", compression_level=1)
         self.files += 1
-        self.total += self.rows
-        self.rows = 0
-        for col in self.cols.values():
-            col.clear()
+        self.total += len(self.buf)
+        self.buf = []
 
 
 @dataclass
@@ -190,10 +188,55 @@ def _parse_range(args: tuple) -> _Counts:
     return sink.close()
 
 
+def _run_workers(jobs: list[dict]) -> Iterator[_Counts]:
+    """Run jobs on WORKERS parse-worker processes, handing out the next job as each one finishes."""
+    n = min(WORKERS, len(jobs))
+    procs = [
+        subprocess.Popen([sys.executable, "-m", "marsad.workspace.parse_worker"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True, bufsize=1)
+        for _ in range(n)
+    ]
+    pending = iter(jobs)
+    busy: dict[int, Any] = {}
+    try:
+        for p in procs:
+            job = next(pending, None)
+            if job is not None:
+                p.stdin.write(json.dumps(job) + "\n")
+                busy[p.stdout.fileno()] = p
+        while busy:
+            ready, _, _ = select.select(list(busy), [], [])
+            for fd in ready:
+                p = busy.pop(fd)
+                line = p.stdout.readline()
+                if not line:
+                    raise RuntimeError(f"parse worker exited with code {p.wait()}")
+                yield _Counts(**json.loads(line))
+                job = next(pending, None)
+                if job is not None:
+                    p.stdin.write(json.dumps(job) + "\n")
+                    busy[fd] = p
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                try:
+                    p.stdin.close()
+                except OSError:
+                    pass
+        for p in procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
 def _parallel_ok(reader_cls: type, path: Path, size: int) -> bool:
     if not isinstance(getattr(reader_cls, "parse_line", None), FunctionType) or size < PARALLEL_MIN_BYTES:
         return False
     if WORKERS < 2:
+        return False
+    splittable = getattr(reader_cls, "splittable", None)  # e.g. a pretty-printed JSON file is not
+    if splittable is not None and not splittable(path):
         return False
     with open(path, "rb") as f:
         head = f.read(4096)
@@ -243,14 +286,13 @@ def ingest_file(
     try:
         counts = _Counts()
         if parallel and len(ranges) > 1:
-            ctx = mp.get_context("spawn")
-            jobs = [(reader_cls, str(path), options or {}, s, e, ln, str(staging), f"c{i:05d}-")
+            jobs = [{"reader": reader_cls.name, "path": str(path), "options": options or {}, "start": s, "end": e,
+                     "line": ln, "folder": str(staging), "prefix": f"c{i:05d}-"}
                     for i, (s, e, ln) in enumerate(ranges)]
-            with ctx.Pool(WORKERS) as pool:
-                for c in pool.imap_unordered(_parse_range, jobs):
-                    counts += c
-                    if on_record is not None:
-                        on_record(counts.n_read)
+            for c in _run_workers(jobs):
+                counts += c
+                if on_record is not None:
+                    on_record(counts.n_read)
         else:
             reader = reader_cls(path, **(options or {}))
             sink = _Sink(staging, reader_cls.name)

@@ -1,0 +1,29 @@
+"""A parse worker process for the parallel ingest: ``python -m marsad.workspace.parse_worker``.
+
+It reads JSON job lines on stdin - {"reader", "path", "options", "start", "end", "line", "folder", "prefix"} - runs
+the reader's per-line kernel over that byte range, stages Parquet files in ``folder`` and answers each job with one
+JSON line of counts. Plain subprocesses (not multiprocessing) so that it works the same from scripts, notebooks and
+``python -`` (multiprocessing's spawn re-imports the caller's __main__, which those don't have).
+"""
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+
+
+def main() -> None:
+    from ..readers import get_reader
+    from .ingest import _parse_range
+
+    for line in sys.stdin:
+        job = json.loads(line)
+        reader_cls = get_reader(job["reader"])
+        counts = _parse_range((reader_cls, job["path"], job["options"], job["start"], job["end"], job["line"],
+                               job["folder"], job["prefix"]))
+        sys.stdout.write(json.dumps(asdict(counts)) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
