@@ -5,6 +5,7 @@ import bz2
 import gzip
 import io
 import zipfile
+import zlib
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
@@ -23,11 +24,14 @@ def open_binary(path: str | Path) -> BinaryIO:
     with open(p, "rb") as f:
         magic = f.read(4)
     if magic[:2] == b"\x1f\x8b":
-        return gzip.open(p, "rb")  # type: ignore[return-value]
+        return _guarded(gzip.open(p, "rb"), p)
     if magic[:3] == b"BZh":
-        return bz2.open(p, "rb")  # type: ignore[return-value]
+        return _guarded(bz2.open(p, "rb"), p)
     if magic == b"PK\x03\x04":
-        zf = zipfile.ZipFile(p)
+        try:
+            zf = zipfile.ZipFile(p)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+            raise MarsadError(f"{p}: damaged zip file ({e})") from None
         members = [m for m in zf.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX/")]
         if p.suffix.lower() in (".xlsx", ".xlsm"):
             zf.close()
@@ -35,8 +39,35 @@ def open_binary(path: str | Path) -> BinaryIO:
         if len(members) != 1:
             names = ", ".join(m.filename for m in members[:5])
             raise MarsadError(f"{p}: zip holds {len(members)} files ({names}); unzip it and ingest the files")
-        return zf.open(members[0], "r")  # type: ignore[return-value]
+        return _guarded(zf.open(members[0], "r"), p)
     return open(p, "rb")
+
+
+class _GuardedRaw(io.RawIOBase):
+    """A decompressing stream whose corruption errors (truncated gzip/bz2, bad zip CRC) become MarsadError."""
+
+    def __init__(self, inner: BinaryIO, path: Path):
+        self.inner, self.path = inner, path
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:  # type: ignore[override]
+        try:
+            data = self.inner.read(len(b))
+        except (EOFError, OSError, zlib.error, zipfile.BadZipFile) as e:
+            raise MarsadError(f"{self.path}: compressed data is damaged ({e})") from None
+        n = len(data)
+        b[:n] = data
+        return n
+
+    def close(self) -> None:
+        self.inner.close()
+        super().close()
+
+
+def _guarded(inner: BinaryIO, path: Path) -> BinaryIO:
+    return io.BufferedReader(_GuardedRaw(inner, path), buffer_size=1 << 20)  # type: ignore[return-value]
 
 
 def open_text(path: str | Path) -> TextIO:
