@@ -130,17 +130,8 @@ def test_truncated_real_records(reader_cls, i, cut, tail):
     _check_file(reader_cls, cut_rec + b"\n" + b"\n".join([other] * tail), ".jsonl")
 
 
-# generic-jsonl copies mapped values into the canonical columns without type checks, so a list where a string
-# belongs reaches Arrow (reported to the lead; the reader is not ours). Non-strict: it passes once fixed.
-MUTATED_READERS = [
-    pytest.param(r, marks=pytest.mark.xfail(reason="generic-jsonl: untyped column values", strict=False))
-    if r.name == "generic-jsonl" else r
-    for r in READERS
-]
-
-
 @pytest.mark.skipif(not SAMPLES, reason="shared sample data not found")
-@pytest.mark.parametrize("reader_cls", MUTATED_READERS, ids=lambda r: r.name)
+@pytest.mark.parametrize("reader_cls", READERS, ids=lambda r: r.name)
 @SETTINGS
 @given(i=st.integers(0, 10**6), seed=st.integers(0, 2**32), value=json_values)
 def test_mutated_real_records(reader_cls, i, seed, value):
