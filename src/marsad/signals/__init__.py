@@ -22,6 +22,12 @@ SIGNALS: tuple[str, ...] = (
     "stance.signal:StanceSignal",
     "geo.signal:GeoSignal",
     "device:DeviceSignal",
+    "marsad.coordination.signal:CoordSignal",
+    "marsad.network.roles:RoleSignal",
+    "marsad.network.discover:DiscoverSignal",
+    "marsad.network.communities:CommunitySignal",
+    "marsad.network.families:FamilySignal",
+    "marsad.network.timeline:TimelineSignal",
 )
 
 
@@ -30,8 +36,9 @@ def all_signals() -> dict[str, type[Signal]]:
     out = {}
     for spec in SIGNALS:
         mod, cls = spec.split(":")
-        if not _exists(f"{__name__}.{mod}"):  # TODO(lead): strict once all modules exist
+        mod = mod if mod.startswith("marsad.") else f"{__name__}.{mod}"  # absolute: signals outside this package
+        if not _exists(mod):  # TODO(lead): strict once all modules exist
             continue
-        klass = getattr(importlib.import_module(f"{__name__}.{mod}"), cls)
+        klass = getattr(importlib.import_module(mod), cls)
         out[klass.name] = klass
     return out
