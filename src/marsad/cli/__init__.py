@@ -53,7 +53,9 @@ for _mod in COMMAND_GROUPS:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: turns errors into one readable line and an exit code instead of a traceback."""
     try:
-        app(args=argv, standalone_mode=False)
+        rc = app(args=argv, standalone_mode=False)
+        if isinstance(rc, int) and rc:  # typer.Exit(n) comes back as a return value without standalone mode
+            sys.exit(rc)
     except MarsadError as e:
         err_console.print(f"[bold red]error:[/] {e}", highlight=False)
         if e.hint:

@@ -30,6 +30,32 @@ EVIDENCE_COLUMNS = (
 )
 
 
+_REF_TYPE = pa.struct([("kind", pa.string()), ("id", pa.string()), ("weight", pa.float64()), ("note", pa.string())])
+EVIDENCE_SCHEMA = pa.schema([
+    ("subject_type", pa.string()), ("platform", pa.string()), ("subject_id", pa.string()), ("label", pa.string()),
+    ("score", pa.float64()), ("ci_low", pa.float64()), ("ci_high", pa.float64()), ("refs", pa.list_(_REF_TYPE)),
+    ("details", pa.string()),
+])
+
+
+def _ref(r: Any) -> dict[str, Any]:
+    w = r.get("weight")
+    return {"kind": None if r.get("kind") is None else str(r["kind"]), "id": None if r.get("id") is None else str(r["id"]),
+            "weight": None if w is None else float(w), "note": None if r.get("note") is None else str(r["note"])}
+
+
+def _evidence_table(df: pd.DataFrame) -> pa.Table:
+    """Evidence rows as Arrow with the contract's exact types (refs entries coerced, so all-NULL weights insert)."""
+    cols = {c: df[c].tolist() for c in EVIDENCE_COLUMNS}
+    cols["refs"] = [None if refs is None or (isinstance(refs, float) and refs != refs) else [_ref(r) for r in refs]
+                    for refs in cols["refs"]]
+    for c in ("subject_type", "platform", "subject_id", "label"):
+        cols[c] = [None if v is None or (isinstance(v, float) and v != v) else str(v) for v in cols[c]]
+    for c in ("score", "ci_low", "ci_high"):
+        cols[c] = [None if v is None or v != v else float(v) for v in cols[c]]
+    return pa.Table.from_pydict(cols, schema=EVIDENCE_SCHEMA)
+
+
 def resolve_path(path: str | os.PathLike | None) -> Path:
     return Path(path or os.environ.get("MARSAD_WORKSPACE") or DEFAULT_PATH)
 
@@ -204,7 +230,7 @@ class Workspace:
         try:
             if replace:
                 self.con.execute("DELETE FROM evidence WHERE signal = ?", [signal])
-            self.con.register("_ev", df[list(EVIDENCE_COLUMNS)])
+            self.con.register("_ev", _evidence_table(df))
             self.con.execute(
                 f"""INSERT INTO evidence SELECT ?, ?, ?, {', '.join(EVIDENCE_COLUMNS)}, ? FROM _ev""",
                 [run_id, signal, version, now],
