@@ -120,6 +120,20 @@ def train_language(
     return model, info
 
 
+ERROR_MODEL_NAME = "stance_error_model.json"
+
+
+def write_error_model(model: StanceModel, data: dict[str, pd.DataFrame], path: Path) -> Path:
+    """The held-out error rates the census uses to correct country shares (see marsad.census.shares)."""
+    from ...census.shares import save_error_model
+
+    heldout = {}
+    for lang, df in data.items():
+        test = df[df["split"] == "test"]
+        heldout[lang] = (model.predict_proba(test["text"].tolist(), lang=lang), test["y"].to_numpy())
+    return save_error_model(path, heldout)
+
+
 def build(
     root: Path | None = None, out: Path | None = MODEL_PATH, *, log: Callable[[str], None] = print,
     write_card: bool = True,
@@ -141,6 +155,8 @@ def build(
     if out is not None:
         model.save(out)
     report = heldout_report(model, data)
+    if out is not None:
+        write_error_model(model, data, Path(out).parent / ERROR_MODEL_NAME)
     if write_card and out is not None:
         accounts = kaggle_account_check(model, root, data["en"])
         report["accounts"] = accounts["table"].to_dict()
