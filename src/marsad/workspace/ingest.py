@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 BATCH_ROWS = 20_000
 PARALLEL_MIN_BYTES = 64 << 20  # plain line files above this are parsed in worker processes
 WORKERS = min(os.cpu_count() or 1, 8)
+COMMIT_MEMORY = "600MB"
 QUARANTINE_SCHEMA = pa.schema(
     [("record_position", pa.int64()), ("reason", pa.string()), ("excerpt", pa.string())]
 )
@@ -315,6 +316,10 @@ def _commit(ws, dataset_id, path, size, sha, reader_cls, source, staging, counts
     con = ws.con
     post_cols = ", ".join(POST_SCHEMA.names)
     posts_glob = str(staging / "posts-*.parquet")
+    # bounded memory whatever the file size: DuckDB spills the de-duplication to the staging folder
+    old_limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    con.execute(f"SET memory_limit = '{COMMIT_MEMORY}'")
+    con.execute(f"SET temp_directory = '{staging / 'spill'}'")
     con.execute("BEGIN TRANSACTION")
     try:
         n_primary = n_loaded = n_embedded = 0
@@ -380,6 +385,8 @@ def _commit(ws, dataset_id, path, size, sha, reader_cls, source, staging, counts
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    finally:
+        con.execute(f"SET memory_limit = '{old_limit}'")
     return IngestResult(
         str(path), dataset_id, reader_cls.name, reader_cls.platform, False, counts.n_read, n_loaded, n_duplicate,
         counts.n_quarantined, n_embedded, counts.n_repaired, n_account_obs,
