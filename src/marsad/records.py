@@ -223,10 +223,15 @@ def urls_in(text: str | None) -> list[str]:
     return [u.rstrip(".,;:!?)…") for u in _URL_RE.findall(text or "")]
 
 
-def retweet_prefix(text: str | None) -> str | None:
-    """The handle in a leading "RT @handle:" (how CSV exports show retweets), or None."""
+def split_retweet(text: str | None) -> tuple[str | None, str]:
+    """A leading "RT @handle:" (how CSV exports show retweets) split off: (handle or None, the retweeted words)."""
     m = _RT_RE.match(text or "")
-    return m.group(1) if m else None
+    return (m.group(1), (text or "")[m.end():]) if m else (None, text or "")
+
+
+def retweet_prefix(text: str | None) -> str | None:
+    """The handle in a leading "RT @handle:", or None."""
+    return split_retweet(text)[0]
 
 
 def text_entities(text: str | None) -> dict[str, list[str]]:

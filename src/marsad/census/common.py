@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
@@ -12,24 +12,15 @@ import pandas as pd
 
 from ..errors import MarsadError
 
+from ..network.base import parse_when
+
 if TYPE_CHECKING:
     from ..workspace import Workspace
 
 UNLOCATED = "(no location)"
 
 
-def parse_date(value: Any, what: str) -> datetime | None:
-    """A date bound from a datetime or an ISO string (UTC when no zone is given)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        d = value
-    else:
-        try:
-            d = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise MarsadError(f"{what} {value!r} is not a date; use YYYY-MM-DD") from None
-    return d.replace(tzinfo=timezone.utc) if d.tzinfo is None else d.astimezone(timezone.utc)
+parse_date = parse_when  # one parser for every date bound given on the command line
 
 
 def _clean_list(values: Iterable[str] | str | None, what: str) -> tuple[str, ...]:

@@ -26,7 +26,7 @@ import orjson
 
 from ..errors import MarsadError
 from ..records import (
-    _RT_RE, Parsed, RecordError, Rejected, check_count, excerpt, handle_account_id, retweet_prefix, text_entities,
+    Parsed, RecordError, Rejected, check_count, excerpt, handle_account_id, split_retweet, text_entities,
 )
 from .io import open_text, repair
 
@@ -251,14 +251,11 @@ def text_fields(text: str, *, strip_rt: bool = True) -> dict[str, Any]:
     API's entities of a retweet.
     """
     out: dict[str, Any] = dict(text_entities(text))
-    handle = retweet_prefix(text) if strip_rt else None
+    handle, rest = split_retweet(text) if strip_rt else (None, text)
     if handle:
         out["repost_of_handle"] = handle
         out["repost_of_account_id"] = handle_account_id(handle)
-        m = _RT_RE.match(text)
-        out["text"] = text[m.end():] if m else text
-    else:
-        out["text"] = text
+    out["text"] = rest
     return out
 
 
