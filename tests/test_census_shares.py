@@ -101,11 +101,15 @@ def test_missing_inputs_are_explained(ws):
     assert "reach" in res.tables
 
 
-def test_no_error_model_shipped_means_uncorrected(world):
-    em = find_error_model()
+def test_method_follows_the_error_model(world):
+    # without error rates the share cannot be corrected: plain classify-and-count, said so in the caveats
     t = country_post_shares(world, b=100)
-    assert t.meta["method"] == ("pacc" if em is not None and em.has_probabilistic else
-                                "acc" if em is not None else "cc")
+    assert t.meta["method"] == "cc" and t.caveats
+    # the stance model ships its held-out error rates; with them the share is corrected (PACC)
+    em = find_error_model()
+    assert em is not None and em.has_probabilistic
+    t = country_post_shares(world, error_model=em, b=100)
+    assert t.meta["method"] == "pacc"
 
 
 def test_device_shares_reconcile_and_recover_truth(world):
