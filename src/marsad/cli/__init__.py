@@ -5,14 +5,6 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
-
-
-def _exists(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:
-        return False
 import os
 import sys
 from pathlib import Path
@@ -46,8 +38,7 @@ def _root(
 
 
 for _mod in COMMAND_GROUPS:
-    if _exists(f"{__name__}.{_mod}"):  # groups still being built are absent
-        importlib.import_module(f"{__name__}.{_mod}").register(app)
+    importlib.import_module(f"{__name__}.{_mod}").register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

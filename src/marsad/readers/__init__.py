@@ -6,14 +6,6 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
-
-
-def _exists(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:
-        return False
 from functools import lru_cache
 from pathlib import Path
 
@@ -44,8 +36,6 @@ def all_readers() -> tuple[type[Reader], ...]:
     out = []
     for spec in READERS:
         mod, cls = spec.split(":")
-        if not _exists(f"{__name__}.{mod}"):  # TODO(lead): strict once all modules exist
-            continue
         out.append(getattr(importlib.import_module(f"{__name__}.{mod}"), cls))
     return tuple(out)
 

@@ -6,14 +6,6 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
-
-
-def _exists(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:
-        return False
 from functools import lru_cache
 
 from .base import Signal
@@ -37,8 +29,6 @@ def all_signals() -> dict[str, type[Signal]]:
     for spec in SIGNALS:
         mod, cls = spec.split(":")
         mod = mod if mod.startswith("marsad.") else f"{__name__}.{mod}"  # absolute: signals outside this package
-        if not _exists(mod):  # TODO(lead): strict once all modules exist
-            continue
         klass = getattr(importlib.import_module(mod), cls)
         out[klass.name] = klass
     return out
