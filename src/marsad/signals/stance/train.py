@@ -123,12 +123,20 @@ def train_language(
 ERROR_MODEL_NAME = "stance_error_model.json"
 
 
+# Languages whose held-out labels are per post. The English labels are per account (every post of a fanboy account
+# counts as supportive), so its held-out "true positive rate" is far too low for post-level correction and would
+# inflate corrected shares; English posts are corrected with the pooled per-post rates instead.
+POST_LABELLED = ("ar",)
+
+
 def write_error_model(model: StanceModel, data: dict[str, pd.DataFrame], path: Path) -> Path:
     """The held-out error rates the census uses to correct country shares (see marsad.census.shares)."""
     from ...census.shares import save_error_model
 
     heldout = {}
     for lang, df in data.items():
+        if lang not in POST_LABELLED:
+            continue
         test = df[df["split"] == "test"]
         heldout[lang] = (model.predict_proba(test["text"].tolist(), lang=lang), test["y"].to_numpy())
     return save_error_model(path, heldout)
