@@ -188,3 +188,25 @@ def test_score_truth_cli_and_missing_truth(small, tmp_path, capsys):
     text = capsys.readouterr().out
     assert "supporter (accounts)" in text and "1.000" in text
     assert pd.read_csv(out).query("analysis == 'stance'").shape[0] >= 1
+
+
+def test_country_shares_cover_the_truth_with_rates_from_a_labelled_sample(tmp_path):
+    """Issue 5: corrected country shares fall inside their 95% intervals for >= 90% of countries with enough data,
+    when the error rates come from a labelled random sample of the population itself (as the demo does)."""
+    from marsad.census.shares import country_post_shares
+    from marsad.evaluate import sample_error_model
+
+    res = simulate(SimParams(accounts=1000, days=28, seed=1), tmp_path / "sim")
+    with Workspace(tmp_path / "w.duckdb") as ws:
+        ws.ingest(res.files)
+        run_all(ws, only=["stance", "geo"])
+        em = sample_error_model(ws, res.truth_dir, seed=3)
+        assert em.n_pos + em.n_neg == 600
+        table = country_post_shares(ws, error_model=em, b=300)
+    est = table.df[table.df["rank"].notna()].set_index("country")
+    posts = pd.read_csv(res.truth_dir / "posts.csv", usecols=["country", "supportive"])
+    est = est.join(posts.groupby("country")["supportive"].mean().rename("truth"))
+    assert len(est) >= 8
+    inside = (est["truth"] >= est["ci_low"]) & (est["truth"] <= est["ci_high"])
+    assert inside.mean() >= 0.9, est[["share", "ci_low", "ci_high", "truth"]]
+    assert table.meta["method"] == "pacc"

@@ -236,3 +236,31 @@ def score_truth(ws: "Workspace", truth: str | Path) -> Scores:
                              int((pred & df.s).sum()), int((pred & ~df.s).sum()), int((~pred & df.s).sum()),
                              f"{df.c.nunique()} communities"))
     return Scores(pd.DataFrame(rows, columns=COLUMNS), missing)
+
+
+VALIDATION_SAMPLE = 600
+
+
+def sample_error_model(ws: "Workspace", truth: str | Path, n: int = VALIDATION_SAMPLE, seed: int = 0):
+    """The stance model's error rates on a random labelled sample of *this* population's posts.
+
+    This is what an analyst does on real data: hand-label a few hundred posts drawn at random from the collection
+    and give the census their labels (``marsad census --error-model``), because error rates measured elsewhere do
+    not transfer. In a simulated world the labels come from the truth files.
+    """
+    from .census.quantify import ErrorModel
+
+    posts = pd.read_csv(Path(truth) / "truth" / "posts.csv" if (Path(truth) / "truth").is_dir()
+                        else Path(truth) / "posts.csv", usecols=["post_id", "supportive"], dtype={"post_id": str})
+    try:
+        scored = ws.df("SELECT post_id, p_support FROM stance_posts WHERE p_support IS NOT NULL")
+    except Exception:  # noqa: BLE001 - no stance run: nothing to correct with
+        raise MarsadError("no stance scores in the workspace; run `marsad stance run` first") from None
+    both = scored.merge(posts, on="post_id")
+    if len(both) < 50:
+        raise MarsadError(f"only {len(both)} scored posts have labels; need at least 50 for error rates")
+    sample = both.sample(n=min(n, len(both)), random_state=seed)
+    return ErrorModel.from_validation(
+        sample["p_support"].to_numpy(), sample["supportive"].astype(bool).to_numpy(),
+        source=f"a labelled random sample of {len(sample)} of this population's posts (simulated truth)",
+    )

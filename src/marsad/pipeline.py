@@ -136,10 +136,12 @@ def plan(only: list[str] | None = None, skip: list[str] | None = None) -> list[t
 
 def run_all(ws: "Workspace", *, progress: Progress | None = None, seeds: str | Path | None = None,
             report: str | Path | None = None, only: list[str] | None = None, skip: list[str] | None = None,
-            signal_options: dict[str, dict[str, Any]] | None = None) -> PipelineResult:
+            signal_options: dict[str, dict[str, Any]] | None = None,
+            report_options: Callable[["Workspace"], dict[str, Any]] | None = None) -> PipelineResult:
     """Run every analysis that exists on ``ws`` (see the module docstring). ``progress(step, i, n)`` is called
     before each step; ``seeds`` is a seed file for discovery; ``report`` the report path (no report when None);
-    ``signal_options`` maps a signal name to constructor options."""
+    ``signal_options`` maps a signal name to constructor options; ``report_options(ws)``, called once the signals
+    have run, gives extra keyword arguments for the report (e.g. an error model from a labelled sample)."""
     from .signals import all_signals
 
     ws.require_posts()
@@ -164,7 +166,7 @@ def run_all(ws: "Workspace", *, progress: Progress | None = None, seeds: str | P
             else:
                 from .outputs.report import write_report
 
-                result.report_path = write_report(ws, report)
+                result.report_path = write_report(ws, report, **(report_options(ws) if report_options else {}))
         except MarsadError as e:
             step.status, step.message = "skipped", str(e)
         except Exception as e:  # noqa: BLE001 - one analysis failing must not hide the others

@@ -158,6 +158,7 @@ def demo(
 
     Example:  marsad --workspace out/demo.duckdb demo --out out/demo
     """
+    from ..evaluate import sample_error_model
     from ..pipeline import run_all
     from ..workspace import Workspace
 
@@ -185,7 +186,10 @@ def demo(
                   highlight=False)
     report_path = out / "report.html"
     with progress("analyses") as (bar, task):
+        # country shares are corrected with error rates from a labelled sample of this population, as an analyst
+        # would hand-label one: rates measured on other data do not transfer
         result = run_all(ws, seeds=seeds, report=report_path,
+                         report_options=lambda w: {"error_model": sample_error_model(w, res.truth_dir, seed=seed)},
                          progress=lambda name, i, n: bar.update(task, total=n, completed=i, description=name))
     steps = result.table()
     steps["message"] = steps["message"].str.slice(0, 100)
