@@ -294,7 +294,9 @@ def _caveats(ws: "Workspace", em: ErrorModel | None, method: str, level: str) ->
         out.append(f"Error rates from {s['source']}: true positive rate {s['tpr']:.3f}, false positive rate "
                    f"{s['fpr']:.3f} on {s['n_pos']} supportive and {s['n_neg']} other held-out items. The "
                    "correction assumes the classifier errs on this data as it did there; text unlike the "
-                   "validation data (other dialects, years, topics) can break that.")
+                   "validation data (other dialects, years, topics) can break that. Rates measured on another "
+                   "collection often do not transfer: hand-label a random sample of a few hundred posts of this "
+                   "population and pass it with --error-model for shares you can defend.")
     if not has_signal(ws, "geo") and not table_exists(ws, "geo_posts"):
         out.append("No locations were inferred (run `marsad geo run`): every post counts as unlocated.")
     else:
