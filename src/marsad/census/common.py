@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..errors import MarsadError
 
-from ..network.base import parse_when
+from ..network.base import parse_when, table_exists  # noqa: F401 - re-exported for census modules
 
 if TYPE_CHECKING:
     from ..workspace import Workspace
@@ -96,11 +96,6 @@ class CensusTable:
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "title": self.title, "note": self.note, "sql": self.sql, "caveats": self.caveats,
                 "meta": self.meta, "rows": self.df.to_dict(orient="records")}
-
-
-def table_exists(ws: "Workspace", name: str) -> bool:
-    return bool(ws.con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0])
 
 
 def has_signal(ws: "Workspace", signal: str) -> bool:

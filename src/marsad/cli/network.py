@@ -41,6 +41,16 @@ def _write(df: pd.DataFrame, out: Optional[Path]) -> None:
         console.print(f"wrote {len(df):,} rows to {out}")
 
 
+def _ws_with_graph(ctx: typer.Context):
+    """The workspace, with the interaction graph built first if no command has built it yet."""
+    from ..network.graph import build_edges
+
+    ws = open_ws(ctx)
+    if not ws.has_table("network_edges"):
+        build_edges(ws)
+    return ws
+
+
 @network_app.command()
 def build(ctx: typer.Context, since: Optional[str] = _SINCE, until: Optional[str] = _UNTIL,
           out: Optional[Path] = _OUT) -> None:
@@ -90,13 +100,9 @@ def roles(
     out: Optional[Path] = _OUT,
 ) -> None:
     """Roles in the supporter network: node, amplifier, shoutout, other, with their features as evidence."""
-    from ..network.graph import build_edges
-    from ..network.base import table_exists
     from ..network.roles import RoleSignal
 
-    ws = open_ws(ctx)
-    if not table_exists(ws, "network_edges"):
-        build_edges(ws)
+    ws = _ws_with_graph(ctx)
     sig = RoleSignal(since=since, until=until, population=population, min_posts=min_posts)
     with progress("roles"):
         _, rows = sig.run_and_write(ws)
@@ -116,13 +122,9 @@ def discover(
     out: Optional[Path] = _OUT,
 ) -> None:
     """Rank accounts by how much of their network lies inside the supporter set grown from seeds."""
-    from ..network.base import table_exists
     from ..network.discover import DiscoverSignal
-    from ..network.graph import build_edges
 
-    ws = open_ws(ctx)
-    if not table_exists(ws, "network_edges"):
-        build_edges(ws)
+    ws = _ws_with_graph(ctx)
     sig = DiscoverSignal(seeds=seeds, threshold=threshold, stance_weight=stance_weight)
     with progress("discovery from seeds"):
         _, rows = sig.run_and_write(ws)
@@ -147,13 +149,9 @@ def communities(
     since: Optional[str] = _SINCE, until: Optional[str] = _UNTIL, out: Optional[Path] = _OUT,
 ) -> None:
     """Leiden communities of the interaction graph, with a summary per community."""
-    from ..network.base import table_exists
     from ..network.communities import CommunitySignal, summaries
-    from ..network.graph import build_edges
 
-    ws = open_ws(ctx)
-    if not table_exists(ws, "network_edges"):
-        build_edges(ws)
+    ws = _ws_with_graph(ctx)
     sig = CommunitySignal(resolution=resolution, seed=seed, since=since, until=until)
     with progress("Leiden communities"):
         _, rows = sig.run_and_write(ws)
@@ -168,13 +166,9 @@ def families(
     out: Optional[Path] = _OUT,
 ) -> None:
     """Re-created accounts: families of accounts that are likely the same user coming back."""
-    from ..network.base import table_exists
     from ..network.families import FamilySignal
-    from ..network.graph import build_edges
 
-    ws = open_ws(ctx)
-    if not table_exists(ws, "network_edges"):
-        build_edges(ws)
+    ws = _ws_with_graph(ctx)
     sig = FamilySignal(threshold=threshold)
     with progress("account families"):
         _, rows = sig.run_and_write(ws)

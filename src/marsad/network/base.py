@@ -40,8 +40,7 @@ def window_sql(since: Any = None, until: Any = None, column: str = "created_at")
 
 
 def table_exists(ws: "Workspace", name: str) -> bool:
-    return bool(ws.con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0])
+    return ws.has_table(name)
 
 
 def make_handle_map(ws: "Workspace") -> None:

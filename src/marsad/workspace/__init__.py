@@ -257,6 +257,11 @@ class Workspace:
             params.append(subject_id)
         return self.df(q + " ORDER BY signal, subject_type, score DESC NULLS LAST", params)
 
+    def has_table(self, name: str) -> bool:
+        """Whether a table or view of that name exists (signals create their result tables on first run)."""
+        return bool(self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0])
+
     def require_posts(self) -> int:
         n = self.con.execute("SELECT count(*) FROM posts").fetchone()[0]
         if not n:
