@@ -57,6 +57,33 @@ def test_overlapping_files_merge_not_double(ws, tmp_path):
     assert ws.con.execute("SELECT count(*), count(DISTINCT post_id) FROM posts").fetchone() == (70, 70)
 
 
+
+def v1(pid: int, uid: int, text: str, rt: dict | None = None, followers: int = 10) -> dict:
+    t = {"id_str": str(pid), "created_at": f"Wed May 24 19:{pid % 60:02d}:35 +0000 2017", "text": text,
+         "user": {"id_str": str(uid), "screen_name": f"user{uid}", "followers_count": followers}}
+    if rt is not None:
+        t["retweeted_status"] = rt
+    return t
+
+
+def test_primary_record_replaces_embedded_copies_within_and_across_files(ws, tmp_path):
+    """A post first seen inside retweets is stored once; its own record, in the same file (even after the
+    retweets) or in a later file, replaces the embedded copy; a later embedded copy never replaces a primary."""
+    orig = v1(100, 1, "the original")
+    a = write_jsonl(tmp_path / "a.jsonl", [v1(101, 2, "RT", orig), v1(102, 3, "RT", orig), v1(200, 4, "second"),
+                                           v1(103, 5, "RT", v1(200, 4, "second (embedded copy)"))])
+    (ra,) = ws.ingest([a])
+    assert (ra.n_read, ra.n_loaded, ra.n_duplicate, ra.n_embedded) == (4, 4, 0, 1)
+    got = dict(ws.con.execute("SELECT post_id, embedded FROM posts").fetchall())
+    assert got == {"100": True, "101": False, "102": False, "103": False, "200": False}
+    assert ws.con.execute("SELECT text FROM posts WHERE post_id = '200'").fetchone()[0] == "second"
+    b = write_jsonl(tmp_path / "b.jsonl", [v1(104, 6, "RT", orig), orig])
+    (rb,) = ws.ingest([b])
+    assert (rb.n_read, rb.n_loaded, rb.n_duplicate, rb.n_embedded) == (2, 2, 0, 0)
+    rows_100 = ws.con.execute("SELECT embedded, dataset_id FROM posts WHERE post_id = '100'").fetchall()
+    assert rows_100 == [(False, rb.dataset_id)]
+    assert ws.con.execute("SELECT count(*), count(DISTINCT post_id) FROM posts").fetchone() == (6, 6)
+
 def test_counts_reconcile_and_quarantine_has_reasons(ws, tmp_path):
     good = rows(10)
     bad = [

@@ -175,17 +175,15 @@ def _parse_range(args: tuple) -> _Counts:
     reader_cls, path, options, start, end, first_line, folder, prefix = args
     sink = _Sink(Path(folder), reader_cls.name, prefix)
     kernel = reader_cls.parse_line
+    left = end - start
     with open(path, "rb") as f:
         f.seek(start)
-        pos, lineno = start, first_line
-        while pos < end:
-            line = f.readline()
-            if not line:
-                break
-            pos += len(line)
+        for lineno, line in enumerate(f, start=first_line):
             for item in kernel(line, lineno, options):
                 sink.add(item)
-            lineno += 1
+            left -= len(line)
+            if left <= 0:
+                break
     return sink.close()
 
 
@@ -324,35 +322,34 @@ def _commit(ws, dataset_id, path, size, sha, reader_cls, source, staging, counts
     try:
         n_primary = n_loaded = n_embedded = 0
         if counts.n_post_rows:
-            # one row per post: the primary record beats an embedded copy, the first occurrence beats later ones
+            stg = f"read_parquet('{posts_glob}')"
+            # one row per post: the primary record beats an embedded copy, the first occurrence beats later ones.
+            # Only the few post ids seen more than once are ranked, on key columns (ranking whole rows spills).
             con.execute(
-                f"""CREATE OR REPLACE TEMP VIEW stg_u AS
-                SELECT * EXCLUDE (rn) FROM (
-                  SELECT *, row_number() OVER (PARTITION BY platform, post_id
-                                               ORDER BY embedded, record_position) AS rn
-                  FROM read_parquet('{posts_glob}'))
-                WHERE rn = 1"""
+                f"""CREATE OR REPLACE TEMP TABLE stg_dup AS
+                SELECT platform, post_id, min(struct_pack(e := embedded, r := record_position)) AS keep
+                FROM (SELECT platform, post_id, embedded, record_position FROM {stg})
+                GROUP BY platform, post_id HAVING count(*) > 1"""
             )
-            n_primary = con.execute(
-                f"SELECT count(*) FROM read_parquet('{posts_glob}') WHERE NOT embedded"
-            ).fetchone()[0]
+            n_primary = con.execute(f"SELECT count(*) FROM {stg} WHERE NOT embedded").fetchone()[0]
             # posts known only as embedded copies are replaced by the primary record now seen
             con.execute(
-                """DELETE FROM posts WHERE embedded AND (platform, post_id) IN
-                   (SELECT platform, post_id FROM stg_u WHERE NOT embedded)"""
+                f"""DELETE FROM posts WHERE embedded AND (platform, post_id) IN
+                   (SELECT platform, post_id FROM {stg} WHERE NOT embedded)"""
             )
             con.execute(
-                """CREATE OR REPLACE TEMP TABLE stg_new AS
-                SELECT s.* FROM stg_u s
-                ANTI JOIN posts p ON p.platform = s.platform AND p.post_id = s.post_id"""
+                f"""INSERT INTO posts ({post_cols}, dataset_id)
+                SELECT {', '.join('s.' + c for c in POST_SCHEMA.names)}, ? FROM {stg} s
+                LEFT JOIN stg_dup d ON d.platform = s.platform AND d.post_id = s.post_id
+                WHERE (d.post_id IS NULL OR struct_pack(e := s.embedded, r := s.record_position) = d.keep)
+                  AND NOT EXISTS (SELECT 1 FROM posts p WHERE p.platform = s.platform AND p.post_id = s.post_id)""",
+                [dataset_id],
             )
             n_loaded, n_embedded = con.execute(
-                "SELECT count(*) FILTER (WHERE NOT embedded), count(*) FILTER (WHERE embedded) FROM stg_new"
+                "SELECT count(*) FILTER (WHERE NOT embedded), count(*) FILTER (WHERE embedded) FROM posts"
+                " WHERE dataset_id = ?", [dataset_id]
             ).fetchone()
-            con.execute(f"INSERT INTO posts ({post_cols}, dataset_id) SELECT {post_cols}, ? FROM stg_new",
-                        [dataset_id])
-            con.execute("DROP TABLE stg_new")
-            con.execute("DROP VIEW stg_u")
+            con.execute("DROP TABLE stg_dup")
         n_account_obs = 0
         if counts.n_account_rows:
             attrs = ", ".join(ACCOUNT_ATTRS)
