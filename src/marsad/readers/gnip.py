@@ -23,7 +23,7 @@ from typing import Any
 
 from ..records import Parsed, RecordError, Rejected, check_coords
 from .twitter_common import (
-    GNIP_NOTICES, TwitterJsonReader, a_href, count, dumps_extra, line_records, raw_excerpt, strs, to_bool, to_id,
+    GNIP_NOTICES, RecordPosts, TwitterJsonReader, a_href, count, line_records, raw_excerpt, strs, to_bool, to_id,
     to_int, to_str, to_time,
 )
 
@@ -183,22 +183,7 @@ def activity_post(a: Any, position: int) -> tuple[dict[str, Any], dict[str, Any]
 def parse_activity(a: Any, position: int) -> Parsed:
     """One activity (verb post or share) to its primary post, embedded original/quote, and actor observations."""
     post, account = activity_post(a, position)
-    observed = post["created_at"]
-    posts, accounts, extra, seen = [post], [account], post["extra"], {post["post_id"]}
-
-    def embed(obj: Any, kind: str) -> dict[str, Any] | None:
-        try:
-            e, acc = activity_post(obj, position)
-        except RecordError as err:
-            oid = obj.get("id") if isinstance(obj, dict) else None
-            extra.setdefault("dropped_embedded", []).append({"kind": kind, "id": oid, "reason": str(err)})
-            return None
-        acc["observed_at"] = observed
-        if e["post_id"] not in seen:
-            seen.add(e["post_id"])
-            posts.append(e)
-            accounts.append(acc)
-        return e
+    rec = RecordPosts(post, account, position)
 
     original = None
     if a.get("verb") == "share":
@@ -213,7 +198,7 @@ def parse_activity(a: Any, position: int) -> Parsed:
         if isinstance(actor, dict):
             post["repost_of_account_id"] = _tail_id(actor.get("id"), "original actor id")
             post["repost_of_handle"] = to_str(actor.get("preferredUsername"), "original preferredUsername")
-        original = embed(obj, "retweeted")
+        original = rec.embed(activity_post, obj, "retweeted", "id")
     qs = a.get("twitter_quoted_status")
     if original is not None:
         qs = (a.get("object") or {}).get("twitter_quoted_status") or qs
@@ -223,10 +208,8 @@ def parse_activity(a: Any, position: int) -> Parsed:
             owner["quote_of_post_id"] = _tail_id(qs.get("id"), "quoted id")
             if isinstance(qs.get("actor"), dict):
                 owner["quote_of_account_id"] = _tail_id(qs["actor"].get("id"), "quoted actor id")
-        embed(qs, "quoted")
-    for p in posts:
-        p["extra"] = dumps_extra(p["extra"])
-    return Parsed(position, posts, accounts)
+        rec.embed(activity_post, qs, "quoted", "id")
+    return rec.parsed()
 
 
 def value_records(obj: Any, position: int) -> list[Parsed | Rejected]:

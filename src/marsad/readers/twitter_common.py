@@ -158,6 +158,39 @@ def dumps_extra(extra: dict[str, Any]) -> str | None:
         return json.dumps(extra, ensure_ascii=False, default=str)
 
 
+class RecordPosts:
+    """The posts and account observations of one record as a kernel assembles them: the primary post first, then
+    each embedded post (a retweeted original, a quoted tweet) once. An embedded object that cannot be read is left
+    out and named in the primary's ``extra.dropped_embedded``; embedded authors are observed at the primary's time.
+    """
+
+    def __init__(self, post: dict[str, Any], account: dict[str, Any], position: int):
+        self.posts, self.accounts, self.position = [post], [account], position
+        self.seen = {post["post_id"]}
+
+    def embed(self, parse: Callable[[Any, int], tuple[dict, dict]], obj: Any, kind: str, id_key: str
+              ) -> dict[str, Any] | None:
+        """Add the post ``parse(obj)`` gives (unless already present) and return it; None if unreadable."""
+        try:
+            e, acc = parse(obj, self.position)
+        except RecordError as err:
+            oid = obj.get(id_key) if isinstance(obj, dict) else None
+            self.posts[0]["extra"].setdefault("dropped_embedded", []).append(
+                {"kind": kind, "id": oid, "reason": str(err)})
+            return None
+        acc["observed_at"] = self.posts[0]["created_at"]
+        if e["post_id"] not in self.seen:
+            self.seen.add(e["post_id"])
+            self.posts.append(e)
+            self.accounts.append(acc)
+        return e
+
+    def parsed(self) -> Parsed:
+        for p in self.posts:
+            p["extra"] = dumps_extra(p["extra"])
+        return Parsed(self.position, self.posts, self.accounts)
+
+
 def pick(obj: dict[str, Any], keys: tuple[str, ...], into: dict[str, Any]) -> dict[str, Any]:
     """Copy the keys of ``obj`` that are present and not null/empty into ``into``."""
     get = obj.get

@@ -24,7 +24,7 @@ from typing import Any
 
 from ..records import Parsed, RecordError, Rejected, check_coords
 from .twitter_common import (
-    V1_NOTICES, TwitterJsonReader, count, dumps_extra, line_records, pick, raw_excerpt, strs, to_bool,
+    V1_NOTICES, RecordPosts, TwitterJsonReader, count, line_records, pick, raw_excerpt, strs, to_bool,
     to_id, to_int, to_str, to_time,
 )
 
@@ -181,27 +181,7 @@ def status_post(t: Any, position: int) -> tuple[dict[str, Any], dict[str, Any]]:
 def parse_tweet(t: Any, position: int) -> Parsed:
     """One decoded v1.1 tweet to its primary post, embedded originals/quotes, and account observations."""
     post, account = status_post(t, position)
-    observed = post["created_at"]
-    posts = [post]
-    accounts = [account]
-    extra = post["extra"]
-    seen = {post["post_id"]}
-
-    def embed(obj: Any, kind: str) -> dict[str, Any] | None:
-        try:
-            e, acc = status_post(obj, position)
-        except RecordError as err:
-            oid = obj.get("id_str") if isinstance(obj, dict) else None
-            extra.setdefault("dropped_embedded", []).append({"kind": kind, "id": oid, "reason": str(err)})
-            return None
-        acc["observed_at"] = observed
-        if e["post_id"] not in seen:
-            seen.add(e["post_id"])
-            e["extra"] = dumps_extra(e["extra"])
-            posts.append(e)
-            accounts.append(acc)
-        return e
-
+    rec = RecordPosts(post, account, position)
     rt = t.get("retweeted_status")
     quoted_owner = t
     if rt:
@@ -220,22 +200,21 @@ def parse_tweet(t: Any, position: int) -> Parsed:
         if isinstance(ru, dict):
             post["repost_of_account_id"] = to_id(ru.get("id_str") or ru.get("id"), "retweeted user id")
             post["repost_of_handle"] = to_str(ru.get("screen_name"), "retweeted screen_name")
-        embed(rt, "retweeted")
+        rec.embed(status_post, rt, "retweeted", "id_str")
         quoted_owner = rt
     qs = quoted_owner.get("quoted_status")
     if qs:
         if not isinstance(qs, dict):
             raise RecordError("quoted_status is not a JSON object")
         qu = qs.get("user")
-        owner = post if quoted_owner is t else (posts[1] if len(posts) > 1 else None)
+        owner = post if quoted_owner is t else (rec.posts[1] if len(rec.posts) > 1 else None)
         if owner is not None:
             if owner["quote_of_post_id"] is None:
                 owner["quote_of_post_id"] = to_id(qs.get("id_str") or qs.get("id"), "quoted id")
             if isinstance(qu, dict):
                 owner["quote_of_account_id"] = to_id(qu.get("id_str") or qu.get("id"), "quoted user id")
-        embed(qs, "quoted")
-    post["extra"] = dumps_extra(extra)
-    return Parsed(position, posts, accounts)
+        rec.embed(status_post, qs, "quoted", "id_str")
+    return rec.parsed()
 
 
 def value_records(obj: Any, position: int) -> list[Parsed | Rejected]:

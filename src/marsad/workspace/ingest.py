@@ -266,7 +266,8 @@ def ingest_file(
         except MarsadError:
             reader_cls = None  # a file already ingested is reported as such even if detection would fail
     parallel = reader_cls is not None and _parallel_ok(reader_cls, path, size)
-    chunk = max(PARALLEL_MIN_BYTES // 2, size // (WORKERS * 8)) if parallel else None
+    # ranges of 32-128 MB: enough work per job, and a short tail when the last worker finishes alone
+    chunk = max(PARALLEL_MIN_BYTES // 2, min(PARALLEL_MIN_BYTES * 2, size // (WORKERS * 8))) if parallel else None
     sha, ranges = _scan(path, chunk)
     dataset_id = "d" + sha[:16]
     row = ws.con.execute(
