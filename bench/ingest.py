@@ -142,6 +142,8 @@ def main() -> None:
     print(f"marsad ingest: {r.n_read:,} read, {r.n_loaded:,} loaded, {r.n_embedded:,} embedded originals, "
           f"{r.n_quarantined:,} quarantined in {dt:.1f}s -> {r.n_read / dt:,.0f} tweets/s, "
           f"{size / 1e6 / dt:,.0f} MB/s; peak RSS (process tree) {rss.peak / 2**20:,.0f} MiB")
+    print(f"  phases (s): {r.phases}; CPU of this process and its workers: "
+          f"{sum(os.times()[:4]):.0f} s; load average now: {os.getloadavg()}")
     if not args.skip_duckdb:
         import duckdb
 

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import shutil
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from types import FunctionType
@@ -60,6 +60,7 @@ class IngestResult:
     n_repaired: int = 0
     n_account_obs: int = 0
     seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # seconds: scan (sha256), parse, commit
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -269,6 +270,7 @@ def ingest_file(
     # ranges of 32-128 MB: enough work per job, and a short tail when the last worker finishes alone
     chunk = max(PARALLEL_MIN_BYTES // 2, min(PARALLEL_MIN_BYTES * 2, size // (WORKERS * 8))) if parallel else None
     sha, ranges = _scan(path, chunk)
+    t_scan = time.perf_counter()
     dataset_id = "d" + sha[:16]
     row = ws.con.execute(
         "SELECT format, platform, n_read, n_loaded, n_duplicate, n_quarantined, n_embedded, n_repaired,"
@@ -303,7 +305,10 @@ def ingest_file(
             counts = sink.close()
             if on_record is not None:
                 on_record(counts.n_read)
+        t_parse = time.perf_counter()
         result = _commit(ws, dataset_id, path, size, sha, reader_cls, source, staging, counts)
+        result.phases = {"scan": round(t_scan - t0, 2), "parse": round(t_parse - t_scan, 2),
+                         "commit": round(time.perf_counter() - t_parse, 2)}
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     result.seconds = round(time.perf_counter() - t0, 3)
