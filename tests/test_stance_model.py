@@ -129,7 +129,8 @@ def test_arabic_propaganda_scores_high(model):
 
 @pytest.mark.xfail(strict=True, reason="known gap: the Arabic training negatives are off-topic tweets (about 10 of 750 "
                                        "mention the organisation), so the Arabic model scores condemnation of it as "
-                                       "support. Needs Arabic hard negatives (news/condemnation) to fix.")
+                                       "support. Needs Arabic hard negatives (news/condemnation) to fix; the sentence "
+                                       "encoders tried (model card, 'Encoders tried') make it worse, not better.")
 def test_stance_not_topic_arabic(model):
     p = model.predict_proba(["داعش تنظيم إرهابي يقتل الأبرياء ويشوه صورة الإسلام، اللهم اكفنا شرهم"], lang="ar")
     assert p[0] < 0.5
@@ -190,7 +191,9 @@ def test_english_heldout_f1(heldout):
 
 
 @pytest.mark.xfail(strict=True, reason="issue 4 floors (ar accuracy 0.97, en F1 0.95) are not reached with honest "
-                                       "splits; see STANCE_MODEL_CARD.md. Remove this mark when they are.")
+                                       "splits; see STANCE_MODEL_CARD.md (the sentence encoders tried do not "
+                                       "reach them at the required speed: 'Encoders tried'). Remove this mark when "
+                                       "they are.")
 def test_issue_floors(heldout):
     _, report = heldout
     assert report["ar"]["metrics"]["accuracy"]["value"] >= 0.97

@@ -211,7 +211,16 @@ def write_model_card(model: StanceModel, data: dict[str, pd.DataFrame], report: 
         "  a post-level probability is not a verdict on a person.",
         "",
     ]
-    path.write_text("\n".join(lines), encoding="utf-8")
+    text = "\n".join(lines)
+    from .compare import card_with_section, load_results, render_section
+
+    from .model import MODEL_DIR
+
+    # the encoder comparison (bench/stance.py --encoders), kept across retraining
+    tried = load_results(path.parent) or load_results(MODEL_DIR)
+    if tried:
+        text = card_with_section(text, render_section(tried))
+    path.write_text(text, encoding="utf-8")
 
 
 def kaggle_account_check(model: StanceModel, root: Path | None = None, english: pd.DataFrame | None = None) -> dict:
