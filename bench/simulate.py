@@ -6,8 +6,9 @@ number of posts grows.
 
 Without ``--write`` the posts are fully serialised (JSON, same bytes as on disk) but sent to /dev/null, so the
 figure measures the simulator rather than the disk (10 million v1.1 posts are ~27 GB); the ground truth is always
-written. Prints: world size, posts, wall time, posts/s (wall and per CPU second), MB/s, peak RSS, and the RSS
-after 10%, 50% and 100% of the days (flat = memory does not grow with the number of posts).
+written. Prints: world size, posts, wall time, posts/s (wall and per CPU second), the CPU time of each process (on a
+machine shared with other work the wall time says more about the neighbours than about the simulator), MB/s, peak
+RSS, and the RSS after 10%, 50% and 100% of the days (flat = memory does not grow with the number of posts).
 """
 from __future__ import annotations
 
@@ -59,11 +60,14 @@ def main() -> None:
 
     print(f"world: {accounts:,} people x {a.days} days (~{per_person_day:.2f} posts per person-day), "
           f"format {a.format}, data {'to disk' if a.write else 'to /dev/null'}", flush=True)
+    kids0 = sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2])
     c0, t0 = time.process_time(), time.perf_counter()
     res = simulate(p, a.out, force=True, on_day=on_day, discard_data=not a.write, workers=a.workers)
     wall = time.perf_counter() - t0
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = time.process_time() - c0 + kids.ru_utime + kids.ru_stime
+    cpu_main = time.process_time() - c0
+    cpu_kids = kids.ru_utime + kids.ru_stime - kids0
+    cpu = cpu_main + cpu_kids
     size = sum(f.stat().st_size for f in res.files) if a.write else None
     truth = sum(f.stat().st_size for f in res.truth_dir.iterdir())
     peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, kids.ru_maxrss) / 1024
@@ -71,6 +75,11 @@ def main() -> None:
     print(f"time: {wall:.1f} s wall, {cpu:.1f} s CPU")
     print(f"speed: {res.n_posts / wall:,.0f} posts/s wall, {res.n_posts / cpu:,.0f} posts per CPU second "
           f"(all processes); load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    if a.workers > 1:
+        # the processes run side by side: with a free core each, the busiest one sets the wall time
+        busiest = max(cpu_main, cpu_kids / (a.workers - 1))
+        print(f"CPU by process: main {cpu_main:.1f} s, each worker {cpu_kids / (a.workers - 1):.1f} s on average; "
+              f"with a free core per process: ~{res.n_posts / busiest:,.0f} posts/s")
     if size:
         print(f"data: {size / 2**30:.2f} GiB ({size / wall / 2**20:.0f} MB/s, {size / res.n_posts:.0f} bytes/post)")
     print(f"truth: {truth / 2**20:.0f} MB")

@@ -397,3 +397,64 @@ def test_unique_handles_never_loop_when_a_stem_is_crowded():
     assert len({h.lower() for h in handles}) == 5000
     assert all(len(h) <= 15 and re.fullmatch(r"[A-Za-z0-9_]+", h) for h in handles)
     assert all(h.startswith("abu_muham") for h in handles)
+
+
+def test_v1_lines_are_canonical_and_embed_what_was_posted(tmp_path):
+    """The v1 writer assembles most lines from pre-serialised pieces: every line must be exactly what a JSON
+    serialiser writes for the parsed object (no stray bytes), a user object must be the same wherever it appears on
+    one day, and a retweeted or quoted original must be the original as posted (with its author's profile of the
+    day it is embedded)."""
+    import orjson
+
+    res = simulate(SimParams(accounts=400, days=6, seed=4, rename_share=0.2, geotag_account_share=0.2),
+                   tmp_path / "s")
+    seen: dict = {}  # id -> original tweet as written
+    users: dict = {}  # (day, user id) -> user object
+    n_rt = n_same_day = n_quote = 0
+
+    def check_user(day: str, u: dict) -> None:
+        assert users.setdefault((day, u["id_str"]), u) == u
+
+    for f in res.files:
+        for line in f.read_bytes().splitlines():
+            tw = orjson.loads(line)
+            assert orjson.dumps(tw) == line
+            day = tw["created_at"][:10]
+            check_user(day, tw["user"])
+            emb = tw.get("retweeted_status") or tw.get("quoted_status")
+            if emb is not None:
+                n_rt += "retweeted_status" in tw
+                n_quote += "quoted_status" in tw
+                check_user(day, emb["user"])
+                orig = seen[emb["id_str"]]
+                assert {k: v for k, v in emb.items() if k != "user"} == {k: v for k, v in orig.items() if k != "user"}
+                assert emb["user"]["id_str"] == orig["user"]["id_str"]
+                if orig["created_at"][:10] == day:
+                    n_same_day += 1
+                    assert emb == orig
+            elif not tw["in_reply_to_status_id"]:
+                seen[tw["id_str"]] = tw
+    assert n_rt > 1000 and n_same_day > 100 and n_quote > 0
+
+
+def test_v1_bytes_do_not_depend_on_the_chunk_size(tmp_path, monkeypatch):
+    import gc
+
+    from marsad.simulate.writers import v1
+
+    p = dict(accounts=150, days=5, seed=2, geotag_account_share=0.2)
+    a = simulate(SimParams(**p), tmp_path / "a")
+    assert gc.isenabled()  # the simulator pauses the cyclic collector and restores it
+    monkeypatch.setattr(v1, "CHUNK", 7)
+    b = simulate(SimParams(**p), tmp_path / "b")
+    assert _digest(a.out) == _digest(b.out)
+
+
+def test_vectorised_v1_times_match_one_by_one():
+    from marsad.simulate.writers import v1_time, v1_times
+
+    d0 = int(datetime(2014, 10, 1, tzinfo=timezone.utc).timestamp() * 1000)
+    rng = np.random.default_rng(3)
+    t = np.concatenate([d0 + rng.integers(0, 86_400_000, 500), [d0, d0 + 86_399_999, d0 - 1, d0 + 86_400_000,
+                                                               d0 - 40 * 86_400_000]])
+    assert v1_times(t, d0) == [v1_time(int(x)).encode() for x in t]

@@ -64,11 +64,13 @@ class _Pool:
         self.acc = np.empty(0, np.int32)
         self.sup = np.empty(0, bool)
         self.w = np.empty(0, float)
+        self.cw = None  # cumulative weights (cached between changes)
 
     def trim(self, t_min: int, suspended: np.ndarray, now: int) -> None:
         keep = (self.t >= t_min) & (suspended[self.acc] > now)
         for k in ("pid", "t", "acc", "sup", "w"):
             setattr(self, k, getattr(self, k)[keep])
+        self.cw = None
 
     def add(self, pid, t, acc, sup, w) -> None:
         order = np.argsort(np.concatenate([self.t, t]), kind="stable")
@@ -77,13 +79,16 @@ class _Pool:
         self.acc = np.concatenate([self.acc, acc])[order]
         self.sup = np.concatenate([self.sup, sup])[order]
         self.w = np.concatenate([self.w, w])[order]
+        self.cw = None
 
     def pick(self, rng: np.random.Generator, t: np.ndarray) -> np.ndarray:
         """Index of a weighted random entry posted before each time, or -1 when none is."""
         if not len(self.t):
             return np.full(len(t), -1)
         k = np.searchsorted(self.t, t, side="left")
-        cw = np.cumsum(self.w)
+        if self.cw is None:
+            self.cw = np.cumsum(self.w)
+        cw = self.cw
         tot = np.where(k > 0, cw[np.maximum(k - 1, 0)], 0.0)
         idx = np.searchsorted(cw, rng.random(len(t)) * tot, side="right")
         return np.where((k > 0) & (tot > 0), np.minimum(idx, np.maximum(k - 1, 0)), -1)
@@ -108,6 +113,12 @@ class DayGenerator:
             "quote_s": build_bank(r, QUOTE["supporter"], "supporter", 60),
             "quote_h": build_bank(r, QUOTE["hard_negative"], "hard_negative", 60),
         }
+        # the texts of originals by (bank, language, variant), flat: bank 0 support, 1 hard negative, 2 chatter
+        self.orig_texts = np.empty(3 * len(LANGS) * BANK_VARIANTS, object)
+        for b, name in enumerate(("support", "hard_negative", "chatter")):
+            for li, lg in enumerate(LANGS):
+                at = (b * len(LANGS) + li) * BANK_VARIANTS
+                self.orig_texts[at:at + BANK_VARIANTS] = self.banks[name][lg]
         a = world.a
         cat, role = a["category"], a["role"]
         mix_idx = np.where(cat == HN, 4, np.where(cat == ORDINARY, 5, 0))
@@ -158,21 +169,25 @@ class DayGenerator:
                 extra_aux.append(("ann", new, old))
         # coordinated events
         events = self._coord_events(d0, extra_t, extra_acc, extra_kind, extra_aux)
-        aux: list = [None] * n + extra_aux
+        n0 = n
         t = np.concatenate([t, np.array(extra_t, np.int64)])
         acc = np.concatenate([acc, np.array(extra_acc, np.int32)])
         kind = np.concatenate([kind, np.array(extra_kind, np.int8)])
         order = np.lexsort((acc, t))
         t, acc, kind = t[order], acc[order], kind[order]
-        aux = [aux[i] for i in order.tolist()]
         n = len(t)
+        aux: list = [None] * n  # what the scheduled posts (after the n0 drawn ones) are for, in time order
+        where = np.empty(n, np.int64)
+        where[order] = np.arange(n)
+        for j, x in enumerate(extra_aux):
+            aux[where[n0 + j]] = x
         if n >= (1 << 22):
             raise MarsadError(f"day {d} has {n:,} posts; at most 4,194,303 per day fit in snowflake ids")
         pid = ((t - TW_EPOCH_MS) << 22) | np.arange(n, dtype=np.int64)
 
         cat = a["category"][acc]
         lang = a["lang"][acc]
-        texts: list = [None] * n
+        texts = np.full(n, None, object)
         supportive = np.zeros(n, bool)
         target = np.full(n, -1, np.int64)
         target_acc = np.full(n, -1, np.int32)
@@ -188,9 +203,7 @@ class DayGenerator:
             (oc == HN) & (chat_u < p.hard_negative_chatter_share))
         bank_id = np.where(chatter, 2, np.where(oc == SUPPORTER, 0, 1))
         var = rng.integers(0, BANK_VARIANTS, len(orig))
-        names = ("support", "hard_negative", "chatter")
-        for j, i in enumerate(orig.tolist()):
-            texts[i] = self.banks[names[bank_id[j]]][LANGS[lang[i]]][var[j]]
+        texts[orig] = self.orig_texts[(bank_id * len(LANGS) + lang[orig]) * BANK_VARIANTS + var]
         supportive[orig] = (oc == SUPPORTER) & ~chatter
 
         # the pools: drop what is too old or whose author is gone, add today's originals
@@ -221,23 +234,22 @@ class DayGenerator:
                 target_acc[sel[ok]] = pool.acc[j[ok]]
                 if k == REPOST:
                     supportive[sel[ok]] = pool.sup[j[ok]]
-        for i in np.flatnonzero((kind == REPLY_K) | (kind == QUOTE_K)).tolist():
-            if target[i] < 0:
-                continue
-            c = int(cat[i])
-            key = ("reply_" if kind[i] == REPLY_K else "quote_") + ("s" if c == SUPPORTER else "h" if c == HN else "o")
+        rq = np.flatnonzero(((kind == REPLY_K) | (kind == QUOTE_K)) & (target >= 0))
+        for i, k, c, lg, ta, ti in zip(rq.tolist(), kind[rq].tolist(), cat[rq].tolist(), lang[rq].tolist(),
+                                        target_acc[rq].tolist(), t[rq].tolist()):
+            key = ("reply_" if k == REPLY_K else "quote_") + ("s" if c == SUPPORTER else "h" if c == HN else "o")
             if key == "quote_o":
                 key = "quote_h"
-            body = self.banks[key][LANGS[lang[i]]][self.prng.randrange(60)]
-            supportive[i] = c == SUPPORTER
-            if kind[i] == REPLY_K:
-                ta = int(target_acc[i])
-                texts[i] = _prefixed(body, (w.handle_at(ta, int(t[i])), w.id_str(ta), w.name[ta]))
+            body = self.banks[key][LANGS[lg]][self.prng.randrange(60)]
+            if k == REPLY_K:
+                texts[i] = _prefixed(body, (w.handle_at(ta, ti), w.id_str(ta), w.name[ta]))
             else:
                 texts[i] = body
+        supportive[rq] = cat[rq] == SUPPORTER
         # shout-outs and coordinated posts
-        for i in np.flatnonzero(kind >= SHOUTOUT).tolist():
-            self._special(i, aux[i], int(acc[i]), int(t[i]), LANGS[lang[i]], texts, supportive, target,
+        sp = np.flatnonzero(kind >= SHOUTOUT)
+        for i, ai, ti, lg in zip(sp.tolist(), acc[sp].tolist(), t[sp].tolist(), lang[sp].tolist()):
+            self._special(i, aux[i], ai, ti, LANGS[lg], texts, supportive, target,
                           target_acc, coord_group, promoted, events)
             if aux[i] is not None and aux[i][0] == "coord":
                 coord_event[i] = aux[i][1]
@@ -259,7 +271,7 @@ class DayGenerator:
                           a["client"][acc]).astype(np.int16)
         ki = np.flatnonzero(keep)
         remap = np.cumsum(keep) - 1
-        day = Day(d, d0, pid[ki], t[ki], acc[ki], kind[ki], target[ki], target_acc[ki], [texts[i] for i in ki.tolist()],
+        day = Day(d, d0, pid[ki], t[ki], acc[ki], kind[ki], target[ki], target_acc[ki], texts[ki].tolist(),
                   supportive[ki], coord_group[ki], coord_event[ki], {int(remap[i]): v for i, v in promoted.items() if keep[i]},
                   city[ki], lat[ki], lon[ki], client[ki], lang[ki])
         np.add.at(self.statuses, day.acc, 1)

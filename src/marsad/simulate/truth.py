@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from .days import KIND_NAMES, SHOUTOUT, Day
@@ -72,6 +73,29 @@ POST_COLUMNS = {
 }
 
 
+_KINDS = pa.array(KIND_NAMES, pa.string())
+_LANGS = pa.array(LANGS, pa.string())
+
+
+def _id_or_empty(x: np.ndarray) -> pa.Array:
+    """Decimal strings of the non-negative values, "" for the negative ones (no id)."""
+    arr = pa.array(x)
+    return pc.if_else(pc.greater_equal(arr, 0), pc.cast(arr, pa.string()), "")
+
+
+def _iso_column(t: np.ndarray, d0: int) -> pa.Array:
+    """ISO 8601 UTC times to the second ("2014-10-01T20:19:24Z"), vectorised for the day starting at ``d0``."""
+    s = (t - d0) // 1000
+    if len(t) and (s.min() < 0 or s.max() >= 86400):
+        return pa.array(np.datetime_as_string(t.astype("datetime64[ms]"), unit="s").astype(object) + "Z")
+    buf = np.empty((len(t), 20), np.uint8)
+    buf[:] = np.frombuffer(_iso(d0).encode(), np.uint8)
+    for col, v in ((11, s // 3600), (14, s // 60 % 60), (17, s % 60)):
+        buf[:, col] = 48 + v // 10
+        buf[:, col + 1] = 48 + v % 10
+    return pa.array(buf.view("S20").ravel()).cast(pa.string())
+
+
 def _iso(ms: int) -> str:
     if ms is None or ms >= NEVER:
         return ""
@@ -88,46 +112,50 @@ class TruthWriter:
         self.n_posts = np.zeros(world.n_accounts, np.int64)
         self.target_ids: dict | None = {} if account_prefix else None  # internal post id -> id in the data
         self.posts_writer = None
+        self.ids_pa = self.countries_pa = None
         self.schema = pa.schema([(c, pa.string() if c not in ("supportive", "is_shoutout", "is_geotagged", "round")
                                   else (pa.int32() if c == "round" else pa.bool_())) for c in POST_COLUMNS])
 
     def add_day(self, day: Day, post_ids: np.ndarray | None = None) -> None:
+        """Append the day's posts to posts.csv (columns built with Arrow kernels, not per post in Python)."""
         w = self.w
         a = w.a
         n = day.n
         np.add.at(self.n_posts, day.acc, 1)
-        country_idx = a["country"][day.acc]
-        countries = np.array(w.countries, dtype=object)
+        if self.ids_pa is None:
+            self.ids_pa = pa.array(self.ids, pa.string())
+            self.countries_pa = pa.array(w.countries, pa.string())
+        country_idx = pa.array(a["country"][day.acc])
         geo = day.city >= 0
         promoted = [""] * n
         for i, accs in day.promoted.items():
             promoted[i] = "|".join(self.ids[accs])
-        tgt = np.where(day.target >= 0, day.target.astype(str), "")
         if self.target_ids is not None:  # formats with their own post ids (Telegram): map, keeping a window
             cut = (day.start_ms - (w.params.repost_window_days + 1) * DAY_MS - 1288834974657) << 22
             for k in [k for k in self.target_ids if k < cut]:
                 del self.target_ids[k]
             self.target_ids.update(zip(day.pid.tolist(), post_ids if post_ids is not None else day.pid.astype(str)))
-            tgt = np.array([self.target_ids.get(int(x), "") if x >= 0 else "" for x in day.target], dtype=object)
+            tgt = pa.array([self.target_ids.get(x, "") if x >= 0 else "" for x in day.target.tolist()], pa.string())
+        else:
+            tgt = _id_or_empty(day.target)
         cols = {
-            "post_id": (post_ids if post_ids is not None else day.pid).astype(str),
-            "account_id": self.ids[day.acc],
-            "created_at": np.datetime_as_string(day.t.astype("datetime64[ms]"), unit="s").astype(object) + "Z",
-            "kind": np.array(KIND_NAMES, dtype=object)[day.kind],
-            "supportive": day.supportive,
-            "lang": np.array(LANGS, dtype=object)[day.lang],
-            "country": countries[country_idx],
-            "coord_group": np.where(day.coord_group >= 0, day.coord_group.astype(str), ""),
-            "coord_event": np.where(day.coord_event >= 0, day.coord_event.astype(str), ""),
-            "is_shoutout": day.kind == SHOUTOUT,
-            "promoted_account_ids": promoted,
-            "is_geotagged": geo,
-            "geo_country": np.where(geo, countries[country_idx], ""),
+            "post_id": pa.array(post_ids, pa.string()) if post_ids is not None else _id_or_empty(day.pid),
+            "account_id": self.ids_pa.take(pa.array(day.acc)),
+            "created_at": _iso_column(day.t, day.start_ms),
+            "kind": _KINDS.take(pa.array(day.kind)),
+            "supportive": pa.array(day.supportive),
+            "lang": _LANGS.take(pa.array(day.lang)),
+            "country": self.countries_pa.take(country_idx),
+            "coord_group": _id_or_empty(day.coord_group),
+            "coord_event": _id_or_empty(day.coord_event),
+            "is_shoutout": pa.array(day.kind == SHOUTOUT),
+            "promoted_account_ids": pa.array(promoted, pa.string()),
+            "is_geotagged": pa.array(geo),
+            "geo_country": pc.if_else(pa.array(geo), self.countries_pa.take(country_idx), ""),
             "target_post_id": tgt,
-            "round": np.full(n, day.index * w.params.rounds // w.params.days + 1, np.int32),
+            "round": pa.array(np.full(n, day.index * w.params.rounds // w.params.days + 1, np.int32)),
         }
-        table = pa.table({k: pa.array(v, type=self.schema.field(k).type) for k, v in cols.items()},
-                         schema=self.schema)
+        table = pa.table(cols, schema=self.schema)
         if self.posts_writer is None:
             self.posts_writer = pacsv.CSVWriter(str(self.dir / "posts.csv"), self.schema)
         self.posts_writer.write_table(table)
