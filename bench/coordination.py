@@ -9,9 +9,11 @@ co-reply items are the same strings; the script checks the edge sets are identic
     nice .venv/bin/python bench/coordination.py --sizes 1000000,10000000 --cnt-python bench/.venv-cnt/bin/python
 
 Prints, per size and tool, wall seconds and peak RSS of the whole process tree (CNT runs worker processes), and
-writes bench/out/coordination.json. CNT runs under a time limit (``--cnt-time-limit``); when it is hit the report
-says which networks it had finished. CNT's co-similarity compares every pair of posts within the window in Python
-(no bucketing by content), so it is run last and only with --cnt-cotext.
+updates bench/out/coordination.json: rows are matched by input size, a marsad run is stored under ``--label``
+(with its CPU seconds and the load average before and after) and figures not rerun (CNT's) are kept. CNT runs
+under a time limit (``--cnt-time-limit``); when it is hit the report says which networks it had finished.
+CNT's co-similarity compares every pair of posts within the window in Python (no bucketing by content), so it is
+run last and only with --cnt-cotext.
 """
 from __future__ import annotations
 
@@ -116,16 +118,20 @@ def replicated_workspace(workdir: Path, n: int) -> Path:
 
 
 MARSAD_RUN = """
-import json, sys, time
+import json, os, resource, sys, time
 from marsad import Workspace
 from marsad.coordination import BuildParams, build
 ws = Workspace(sys.argv[1])
 if sys.argv[5]:
     ws.con.execute(f"SET memory_limit = '{sys.argv[5]}'")
-t0 = time.perf_counter()
+load = list(os.getloadavg())
+t0, r0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
 r = build(ws, BuildParams(window=float(sys.argv[2]), min_weight=int(sys.argv[3]),
                           behaviours=tuple(sys.argv[4].split(','))))
-out = {"build_seconds": round(time.perf_counter() - t0, 1)}
+r1 = resource.getrusage(resource.RUSAGE_SELF)
+out = {"build_seconds": round(time.perf_counter() - t0, 1), "load_avg_before": load,
+       "cpu_seconds": round(r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime, 1),
+       "threads": ws.con.execute("SELECT current_setting('threads')").fetchone()[0]}
 for row in r.per_behaviour:
     out[row["behaviour"] + "_seconds"] = row["seconds"]
     out[row["behaviour"] + "_edges"] = row["edges"]
@@ -156,6 +162,22 @@ def compare(ws_path: Path, cnt_dir: Path, min_weight: int) -> dict:
     return out
 
 
+def merge_results(path: Path, results: list[dict], label: str) -> list[dict]:
+    """Earlier results in ``path`` updated with this run's: rows matched by input size (within 1%), this run's
+    marsad figures stored under ``label``, everything else (e.g. CNT's figures when CNT was skipped) kept."""
+    old = json.loads(path.read_text()) if path.exists() else []
+    for r in results:
+        r = dict(r)
+        if "marsad" in r and label != "marsad":
+            r[label] = r.pop("marsad")
+        match = next((o for o in old if abs(o.get("posts", 0) - r["posts"]) <= 0.01 * r["posts"]), None)
+        if match is None:
+            old.append(r)
+        else:
+            match.update({k: v for k, v in r.items() if k != "posts"})
+    return sorted(old, key=lambda o: o.get("posts", 0))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description="coordination benchmark: marsad vs coordination-network-toolkit")
     ap.add_argument("--sizes", default="1000000,10000000")
@@ -170,6 +192,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--memory-limit", default="4GB", help="DuckDB memory_limit for marsad ('' = DuckDB default)")
     ap.add_argument("--skip", default="", help="comma list: marsad,cnt")
+    ap.add_argument("--label", default="marsad",
+                    help="key of this marsad run in the JSON (earlier runs under other keys are kept)")
     ap.add_argument("--parallel", action="store_true",
                     help="run marsad and CNT at the same time (saves wall time; both share the CPU)")
     a = ap.parse_args()
@@ -191,6 +215,7 @@ def main() -> None:
             def run_marsad() -> None:
                 row["marsad"] = run_measured([sys.executable, "-c", MARSAD_RUN, str(ws_path), str(a.window),
                                               str(a.min_weight), a.behaviours, a.memory_limit])
+                row["marsad"].update(behaviours=a.behaviours, load_avg_after=list(os.getloadavg()))
                 print(f"[{n:,}] marsad: {json.dumps(row['marsad'])}", flush=True)
 
             jobs["marsad"] = threading.Thread(target=run_marsad)
@@ -232,7 +257,7 @@ def main() -> None:
         results.append(row)
     out = REPO / "bench" / "out" / "coordination.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=1))
+    out.write_text(json.dumps(merge_results(out, results, a.label), indent=1))
     print(f"\n{'posts':>12} {'tool':>7} {'seconds':>9} {'peak RSS MB':>12}  notes")
     for r in results:
         for tool in ("marsad", "cnt"):

@@ -12,7 +12,7 @@ milliseconds. Two accounts co-act when they act on the same item within the time
                hashtag sequence; posts that are not reposts
 ``coreply``    the post replied to (``reply_to_post_id``); where a format only names the account replied to, that
                account; posts that are not reposts
-``cotext``     near-duplicate text: see :mod:`marsad.coordination.cotext` (items are MinHash-LSH band keys)
+``cotext``     near-duplicate text: see :mod:`marsad.coordination.cotext` (items are prefix words: each text's rarest)
 
 Only collected posts count (``NOT embedded``): the original of a retweet seen inside it is not an action of its
 author at that time. Posts without a time or an account cannot co-occur and are counted as skipped.

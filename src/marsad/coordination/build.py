@@ -26,8 +26,9 @@ Tables written (replaced by each build, in one transaction)
 -----------------------------------------------------------
 ``coord_edges(behaviour, platform, account_a, account_b, weight, weight_ab, weight_ba, n_items, n_pairs,
 first_at, last_at, expected, lift, p_value, p_adjusted)`` with ``account_a < account_b``;
-``coord_evidence(behaviour, platform, account_a, account_b, post_a, post_b, item, at_a, at_b, similarity)``: every pair of posts behind each kept edge; ``coord_capped``;
-``coord_build`` (one row per behaviour: parameters, counts, seconds).
+``coord_evidence(behaviour, platform, account_a, account_b, post_a, post_b, item, at_a, at_b, similarity)``:
+every pair of posts behind each kept edge; ``coord_capped``; ``coord_build`` (one row per behaviour: parameters,
+counts, seconds).
 """
 from __future__ import annotations
 
@@ -62,8 +63,6 @@ class BuildParams:
     cap: int = DEFAULT_CAP  # largest (item, window bucket) paired; bigger ones are reported in coord_capped
     text_threshold: float = 0.8  # co-text: Jaccard similarity of normalised word sets
     text_min_tokens: int = 5  # co-text: shorter texts are not compared
-    lsh_bands: int = 10
-    lsh_rows: int = 3
     min_span: float = 86400.0  # seconds: shortest activity span assumed for an item in the chance model (lift)
 
     def validate(self) -> None:
@@ -101,7 +100,8 @@ def _window_ms(window: float) -> int:
 def pair_actions(con, act_sql: str, window: float, cap: int, *, tag: str,
                  item_key: bool = False) -> tuple[int, pd.DataFrame]:
     """Materialise temp table ``_pairs_{tag}(platform, account_a, account_b, post_a, post_b, item, t_a, t_b)``
-    of co-actions from the actions query; returns (number of actions, capped buckets). The actions stay in
+    of co-actions from the actions query; returns (number of actions, capped buckets with an ``example`` post id
+    each). The actions stay in
     ``_act_{tag}(platform, account_id, post_id, t, item, ik, bk)`` for :func:`expected_coactions`. With
     ``item_key`` the query gives the 64-bit item key ``ik`` itself (else it is ``hash(item)``)."""
     w = _window_ms(window)
@@ -116,7 +116,7 @@ def pair_actions(con, act_sql: str, window: float, cap: int, *, tag: str,
     capped = con.execute(
         f"""WITH big AS (SELECT ik, bk FROM _act_{tag} GROUP BY ik, bk HAVING count(*) > {int(cap)})
             SELECT ik, bk, any_value(item) AS item, to_timestamp(min(t) / 1000.0) AS first_at, count(*) AS n_posts,
-                   count(DISTINCT account_id) AS n_accounts
+                   count(DISTINCT account_id) AS n_accounts, min(post_id) AS example
             FROM _act_{tag} SEMI JOIN big USING (ik, bk) GROUP BY ik, bk ORDER BY n_posts DESC"""
     ).df()
     con.register(f"_capv_{tag}", capped[["ik", "bk"]])
@@ -145,19 +145,37 @@ def expected_coactions(con, tag: str, window: float, min_span: float) -> None:
     share popular items (campaign hashtags, viral posts) by chance. Items are taken from ``_act_{tag}``."""
     w2 = 2.0 * _window_ms(window)
     floor = max(float(min_span) * 1000.0, w2, 1.0)
+    # integer ids for the accounts of kept edges; each edge walks the items of its account with fewer items
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _ids_{tag} AS
+        SELECT account_id, (row_number() OVER ())::INTEGER AS aid FROM (
+          SELECT account_a AS account_id FROM _edges_{tag} UNION SELECT account_b FROM _edges_{tag})"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _ai_{tag} AS
+        SELECT aid, ik, count(*)::INTEGER AS n FROM _act_{tag} JOIN _ids_{tag} USING (account_id) GROUP BY aid, ik"""
+    )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _exp_{tag} AS
-        WITH it AS (SELECT ik, least(1.0, {w2} / greatest(max(t) - min(t), {floor})) AS p FROM _act_{tag} GROUP BY ik),
-        ai AS (SELECT account_id, ik, count(*) AS n FROM _act_{tag}
-               WHERE account_id IN (SELECT account_a FROM _edges_{tag} UNION SELECT account_b FROM _edges_{tag})
-               GROUP BY ALL),
-        x AS (SELECT e.account_a, e.account_b, ia.n AS na, ib.n AS nb, it.p
-              FROM _edges_{tag} e JOIN ai ia ON ia.account_id = e.account_a
-                   JOIN ai ib ON ib.account_id = e.account_b AND ib.ik = ia.ik JOIN it ON it.ik = ia.ik)
-        SELECT account_a, account_b,
-               greatest(sum(na * (1 - pow(1 - p, nb))), sum(nb * (1 - pow(1 - p, na)))) AS expected
-        FROM x GROUP BY account_a, account_b"""
+        WITH k AS (SELECT aid, count(*) AS k FROM _ai_{tag} GROUP BY aid),
+        e AS (SELECT e.account_a, e.account_b, ia.aid AS a, ib.aid AS b,
+                     coalesce(ka.k, 0) <= coalesce(kb.k, 0) AS a_small
+              FROM _edges_{tag} e JOIN _ids_{tag} ia ON ia.account_id = e.account_a
+                   JOIN _ids_{tag} ib ON ib.account_id = e.account_b
+                   LEFT JOIN k ka ON ka.aid = ia.aid LEFT JOIN k kb ON kb.aid = ib.aid),
+        o AS (SELECT a, b, a_small, CASE WHEN a_small THEN a ELSE b END AS s, CASE WHEN a_small THEN b ELSE a END AS l
+              FROM e),
+        it AS (SELECT ik, least(1.0, {w2} / greatest(max(t) - min(t), {floor})) AS p FROM _act_{tag} GROUP BY ik),
+        x AS (SELECT o.a, o.b, CASE WHEN o.a_small THEN xs.n ELSE xl.n END AS na,
+                     CASE WHEN o.a_small THEN xl.n ELSE xs.n END AS nb, it.p
+              FROM o JOIN _ai_{tag} xs ON xs.aid = o.s JOIN _ai_{tag} xl ON xl.aid = o.l AND xl.ik = xs.ik
+                   JOIN it ON it.ik = xs.ik),
+        g AS (SELECT a, b, greatest(sum(na * (1 - pow(1 - p, nb))), sum(nb * (1 - pow(1 - p, na)))) AS expected
+              FROM x GROUP BY a, b)
+        SELECT e.account_a, e.account_b, g.expected FROM g JOIN e USING (a, b)"""
     )
+    con.execute(f"DROP TABLE _ai_{tag}")
+    con.execute(f"DROP TABLE _ids_{tag}")
 
 
 def add_p_values(con, table: str, n_tested: int) -> None:
@@ -253,6 +271,7 @@ def build(
         n_edges, n_ev = con.execute(
             f"SELECT (SELECT count(*) FROM _edges_{b}), (SELECT count(*) FROM _ev_{b})"
         ).fetchone()
+        capped = capped.drop(columns=["example"], errors="ignore")
         if len(capped):
             capped.insert(0, "behaviour", b)
             capped_frames.append(capped)
