@@ -1,57 +1,26 @@
-"""CSV/XLSX readers on the real datasets: Kaggle fanboy (CSV + XLSX), activegalaxy, FiveThirtyEight IRA (both
-layouts), rtweet/twitteR, TAGS, twarc-csv; plus the shared row iteration (csvrows) on crafted files.
+"""CSV/XLSX readers on the real datasets: Kaggle fanboy (CSV + XLSX), activegalaxy, rtweet/twitteR, TAGS,
+twarc-csv (FiveThirtyEight IRA: test_readers_ira.py); plus the shared row iteration (csvrows) on crafted files.
 
 Expected figures are derived from the raw files here (csv module, openpyxl) wherever that is independent of the
 reader under test; the few measured constants are explained where they are asserted."""
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import re
-import zipfile
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from csv_helpers import raw_rows, reingest_adds_nothing, scalar
 from marsad import Workspace
 from marsad.errors import MarsadError
 from marsad.readers import detect, get_reader
 from marsad.readers.csvrows import Row, iter_rows
 from marsad.readers.kaggle import match_key
 from marsad.records import Parsed, Rejected
-
-csv.field_size_limit(1 << 30)
-
-
-def raw_rows(path: Path) -> list[list[str]]:
-    """The file's rows by Python's csv module alone (decompressed, undecodable bytes kept as surrogates)."""
-    data = path.read_bytes()
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
-    elif data[:4] == b"PK\x03\x04":
-        with zipfile.ZipFile(path) as z:
-            data = z.read(z.namelist()[0])
-    text = data.decode("utf-8-sig", errors="surrogateescape")
-    return list(csv.reader(io.StringIO(text, newline="")))
-
-
-def posts(ws: Workspace, dataset_id: str, where: str = "TRUE") -> list[tuple]:
-    return ws.sql(f"SELECT * FROM posts WHERE dataset_id = '{dataset_id}' AND {where}").fetchall()
-
-
-def scalar(ws: Workspace, sql: str):
-    return ws.sql(sql).fetchone()[0]
-
-
-def reingest_adds_nothing(ws: Workspace, path: Path) -> None:
-    before = scalar(ws, "SELECT count(*) FROM posts"), scalar(ws, "SELECT count(*) FROM account_snapshots")
-    (again,) = ws.ingest([path])
-    assert again.already_present
-    assert (scalar(ws, "SELECT count(*) FROM posts"), scalar(ws, "SELECT count(*) FROM account_snapshots")) == before
 
 
 # --- detection ---------------------------------------------------------------------------------------------------
@@ -203,86 +172,6 @@ def test_fanboy_reingest_adds_nothing(fanboy, shared_data):
     ws = fanboy[0]
     reingest_adds_nothing(ws, shared_data / "isis-related-tweets-activegalaxy-partial" / "IsisFanboy.csv.gz")
     reingest_adds_nothing(ws, shared_data / "isis-fanboy-tweets-kaggle" / "tweets.csv.gz")
-
-
-# --- FiveThirtyEight IRA -------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def ira(shared_data, tmp_path_factory):
-    ws = Workspace(tmp_path_factory.mktemp("ira") / "ws.duckdb")
-    d = shared_data / "ira-troll-tweets-538-subset"
-    (big,) = ws.ingest([d / "ira_tweets_selected.csv.gz"])
-    (sample,) = ws.ingest([d / "IRAhandle_tweets_sample.csv"])
-    yield ws, big, sample
-    ws.close()
-
-
-def test_ira_by_author_layout(ira, shared_data):
-    ws, res, _ = ira
-    d = shared_data / "ira-troll-tweets-538-subset"
-    rows = raw_rows(d / "ira_tweets_selected.csv.gz")
-    h, body = rows[0], rows[1:]
-    types = Counter(r[h.index("post_type")] for r in body)
-    assert len(body) == 336_642 and types["R"] == 196_736 and types["Q"] == 4_913
-    assert (res.n_read, res.n_loaded, res.n_duplicate, res.n_quarantined) == (336_642, 336_642, 0, 0)
-    ds = f"dataset_id = '{res.dataset_id}'"
-    got = dict(ws.sql(f"SELECT extra->>'post_type', count(*) FROM posts WHERE {ds} GROUP BY 1").fetchall())
-    assert got.get("R") == 196_736 and got.get("Q") == 4_913 and got.get(None) == 134_993
-    # every R is a repost; so are the few older "RT @x:" texts among the others
-    manual_rt = sum(1 for r in body if r[h.index("post_type")] != "R" and re.match(r"\s*RT\s+@\w", r[1], re.I))
-    assert scalar(ws, f"SELECT count(*) FROM posts WHERE {ds} AND (repost_of_post_id IS NOT NULL "
-                      "OR repost_of_handle IS NOT NULL)") == 196_736 + manual_rt
-    # 472 authors (bet4a author_id); the account ids are platform ids: Jenn_Abrams and JENNATRAVELLER are one
-    # account (one external_author_id, renamed), so 471 distinct accounts
-    authors = {r["author_id"]: r for r in csv.DictReader(open(d / "bet4a_authors.csv", encoding="utf-8"))}
-    selected = set((d / "ira_selected_authors.txt").read_text().split())
-    assert len(selected) == 472 and len({r[0] for r in body}) == 472
-    assert scalar(ws, f"SELECT count(DISTINCT (account_id, account_handle)) FROM posts WHERE {ds}") == 472
-    by_ext = Counter(authors[a]["external_author_id"] for a in selected)
-    # (ids that a spreadsheet rounded, 843000000000000000, are shared by unrelated accounts and never used)
-    shared = [e for e, n in by_ext.items() if n > 1 and not e.endswith("000000")]
-    assert scalar(ws, f"SELECT count(DISTINCT account_id) FROM posts WHERE {ds}") == 472 - len(shared) == 471
-    # labels from the authors file ride along in extra
-    cats = Counter(authors[r[0]]["account_category"] for r in body)
-    got = dict(ws.sql(f"SELECT extra->>'account_category', count(*) FROM posts WHERE {ds} GROUP BY 1").fetchall())
-    assert got == dict(cats)
-    langs = dict(ws.sql(f"SELECT lang, count(*) FROM posts WHERE {ds} GROUP BY 1").fetchall())
-    raw_langs = Counter(r[h.index("language")] for r in body)
-    assert langs["en"] == raw_langs["English"] == 318_166 and langs["ar"] == raw_langs["Arabic"] == 5_435
-    # rounded external ids (906000000000000000) are never used as account ids
-    assert scalar(ws, f"SELECT count(*) FROM posts WHERE {ds} AND account_id LIKE '%000000'") == 0
-    # followers/following/updates are observations at harvest time
-    r0 = dict(zip(h, body[0]))
-    acc = ws.sql("SELECT followers, following, statuses, last_observed FROM account_snapshots "
-                 "WHERE dataset_id = ? AND record_position = 1", [res.dataset_id]).fetchone()
-    assert acc[:3] == (int(r0["followers"]), int(r0["following"]), int(r0["updates"]))
-    assert acc[3].strftime("%Y-%m-%d %H:%M:%S") == r0["harvested_date"]
-
-
-def test_ira_original_layout_through_excel(ira, shared_data):
-    ws, _, res = ira
-    rows = raw_rows(shared_data / "ira-troll-tweets-538-subset" / "IRAhandle_tweets_sample.csv")
-    h, body = rows[0], rows[1:]
-    assert len(h) == 21 and len(body) == 100 and body[0][0] == "9.06E+17"
-    assert (res.n_read, res.n_loaded, res.n_quarantined) == (100, 100, 0)
-    got = ws.sql("SELECT post_id, account_id, created_at, extra->>'account_category', urls FROM posts "
-                 "WHERE dataset_id = ? ORDER BY record_position", [res.dataset_id]).fetchall()
-    for (post_id, account_id, created, cat, urls), r in zip(got, body):
-        row = dict(zip(h, r))
-        m = re.search(r"twitter\.com/(\d+)/statuses/(\d+)", row["article_url"])
-        assert (account_id, post_id) == (m.group(1), m.group(2))  # exact ids recovered from article_url
-        assert cat == row["account_category"] == "RightTroll"
-        assert created.strftime("%-m/%-d/%y %-H:%M") == row["publish_date"]
-        assert [u for u in (row["tco1_step1"], row["tco2_step1"], row["tco3_step1"]) if u] == urls[:len(
-            [u for u in (row["tco1_step1"], row["tco2_step1"], row["tco3_step1"]) if u])]
-    n_rt = sum(1 for r in body if r[h.index("post_type")] == "RETWEET")
-    assert scalar(ws, f"SELECT count(*) FROM posts WHERE dataset_id = '{res.dataset_id}' "
-                      "AND repost_of_post_id IS NOT NULL") == n_rt > 0
-
-
-def test_ira_reingest_adds_nothing(ira, shared_data):
-    reingest_adds_nothing(ira[0], shared_data / "ira-troll-tweets-538-subset" / "ira_tweets_selected.csv.gz")
 
 
 # --- rtweet / twitteR ------------------------------------------------------------------------------------------------
@@ -592,36 +481,6 @@ def test_twitter_r_survives_spreadsheet_ids(tmp_path, ws):
     assert (res.n_read, res.n_loaded, res.n_quarantined) == (2, 2, 0)  # identical rows stay two posts
     rows = ws.sql("SELECT post_id, extra->>'id_unusable', repost_of_handle FROM posts ORDER BY 1").fetchall()
     assert [r[1:] for r in rows] == [("1.12064E+18", "a")] * 2 and rows[0][0] != rows[1][0]
-
-
-def test_ira_layouts_without_the_authors_file_and_unmangled(tmp_path, ws, shared_data):
-    # by-author tweets with no authors file beside them: handles become the account ids, nothing is lost
-    rows = raw_rows(shared_data / "ira-troll-tweets-538-subset" / "ira_tweets_selected.csv.gz")[:51]
-    p = tmp_path / "some_author.csv"
-    with open(p, "w", newline="", encoding="utf-8") as f:
-        csv.writer(f).writerows(rows)
-    (res,) = ws.ingest([p])
-    assert (res.format, res.n_loaded) == ("ira-538", 50)
-    assert {r[0] for r in ws.sql("SELECT DISTINCT account_id FROM posts").fetchall()} \
-        == {"@" + r[0].lower() for r in rows[1:]}
-    assert ws.sql("SELECT count(*) FROM posts WHERE extra->>'account_category' IS NOT NULL").fetchone()[0] == 0
-    # the original layout as FiveThirtyEight published it (ids intact, M/D/YYYY dates)
-    q = tmp_path / "IRAhandle_tweets_1.csv"
-    q.write_text(
-        "external_author_id,author,content,region,language,publish_date,harvested_date,following,followers,updates,"
-        "post_type,account_type,retweet,account_category,new_june_2018,alt_external_id,tweet_id,article_url,"
-        "tco1_step1,tco2_step1,tco3_step1\n"
-        "2882331822,JENN_ABRAMS,\"RT @someone: words\",United States,English,10/1/2017 19:58,10/1/2017 19:59,1,2,3,"
-        "RETWEET,Right,1,RightTroll,0,2882331822,914580356430536707,"
-        "http://twitter.com/2882331822/statuses/914580356430536707,https://example.org/x,,\n",
-        encoding="utf-8",
-    )
-    (res,) = ws.ingest([q])
-    got = ws.sql("SELECT post_id, account_id, account_handle, created_at, repost_of_handle, repost_of_post_id, urls "
-                 "FROM posts WHERE dataset_id = ?", [res.dataset_id]).fetchone()
-    assert got[:3] == ("914580356430536707", "2882331822", "JENN_ABRAMS")
-    assert got[3].strftime("%Y-%m-%d %H:%M") == "2017-10-01 19:58"
-    assert got[4] == "someone" and got[5] is None and got[6] == ["https://example.org/x"]
 
 
 def test_generic_values_are_typed(tmp_path, ws):
