@@ -84,6 +84,17 @@ def test_primary_record_replaces_embedded_copies_within_and_across_files(ws, tmp
     assert rows_100 == [(False, rb.dataset_id)]
     assert ws.con.execute("SELECT count(*), count(DISTINCT post_id) FROM posts").fetchone() == (6, 6)
 
+
+def test_a_record_too_large_to_store_is_quarantined_not_lost(ws, tmp_path):
+    from marsad.workspace.ingest import MAX_ROW_BYTES
+
+    big = rows(3)
+    big[1]["text"] = "x" * (MAX_ROW_BYTES + 1)
+    (r,) = ws.ingest([write_jsonl(tmp_path / "big.jsonl", big)], format="generic-jsonl", options=MAP)
+    assert (r.n_read, r.n_loaded, r.n_quarantined) == (3, 2, 1)
+    pos, reason, ex = ws.con.execute("SELECT record_position, reason, excerpt FROM quarantine").fetchone()
+    assert pos == 2 and "too large to store" in reason and len(ex) < 3000
+
 def test_counts_reconcile_and_quarantine_has_reasons(ws, tmp_path):
     good = rows(10)
     bad = [

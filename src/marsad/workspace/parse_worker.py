@@ -1,7 +1,7 @@
 """A parse worker process for the parallel ingest: ``python -m marsad.workspace.parse_worker``.
 
 It reads JSON job lines on stdin - {"reader", "path", "options", "start", "end", "line", "folder", "prefix"} - runs
-the reader's per-line kernel over that byte range, stages Parquet files in ``folder`` and answers each job with one
+the reader's per-line kernel over that byte range, stages its rows in ``folder`` and answers each job with one
 JSON line of counts. Plain subprocesses (not multiprocessing) so that it works the same from scripts, notebooks and
 ``python -`` (multiprocessing's spawn re-imports the caller's __main__, which those don't have).
 """

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from ..records import ACCOUNT_SCHEMA, POST_SCHEMA
 
-_DUCK_TYPES = {
+DUCK_TYPES = {
     "string": "VARCHAR",
     "int64": "BIGINT",
     "double": "DOUBLE",
@@ -29,7 +29,7 @@ _DUCK_TYPES = {
 
 
 def _columns(schema) -> str:
-    return ",\n  ".join(f"{f.name} {_DUCK_TYPES[str(f.type)]}" for f in schema)
+    return ",\n  ".join(f"{f.name} {DUCK_TYPES[str(f.type)]}" for f in schema)
 
 
 MIGRATIONS: list[list[str]] = [
