@@ -95,6 +95,15 @@ def test_a_record_too_large_to_store_is_quarantined_not_lost(ws, tmp_path):
     pos, reason, ex = ws.con.execute("SELECT record_position, reason, excerpt FROM quarantine").fetchone()
     assert pos == 2 and "too large to store" in reason and len(ex) < 3000
 
+
+def test_workspace_in_a_folder_with_a_quote_in_its_name(tmp_path):
+    folder = tmp_path / "analyst's data"
+    folder.mkdir()
+    with Workspace(folder / "ws.duckdb") as w:
+        (r,) = w.ingest([write_jsonl(folder / "a.jsonl", rows(5))], format="generic-jsonl", options=MAP)
+        assert (r.n_read, r.n_loaded) == (5, 5)
+        assert w.con.execute("SELECT count(*) FROM posts").fetchone()[0] == 5
+
 def test_counts_reconcile_and_quarantine_has_reasons(ws, tmp_path):
     good = rows(10)
     bad = [

@@ -71,8 +71,8 @@ class IngestResult:
 
 def _json_default(value: Any) -> Any:
     """orjson fallback for values a reader may hand over that are not plain JSON types (numpy/pandas scalars)."""
-    if isinstance(value, datetime):
-        return value.isoformat()
+    if isinstance(value, datetime):  # e.g. a pandas Timestamp; naive means UTC, as for plain datetimes
+        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()
     item = getattr(value, "item", None)
     if item is not None:
         return item()
@@ -118,7 +118,8 @@ class _Stage:
 def staged_sql(staging: Path, name: str, schema: pa.Schema) -> str:
     """SQL table function over the staged rows of one stream (posts, accounts, quarantine)."""
     cols = ", ".join(f"'{f.name}': '{DUCK_TYPES[str(f.type)]}'" for f in schema)
-    return (f"read_json('{staging / name}-*.jsonl.zst', format = 'newline_delimited', compression = 'zstd', "
+    glob = str(staging / f"{name}-*.jsonl.zst").replace("'", "''")
+    return (f"read_json('{glob}', format = 'newline_delimited', compression = 'zstd', "
             f"columns = {{{cols}}}, maximum_object_size = {MAX_ROW_BYTES + (1 << 20)})")
 
 
@@ -361,7 +362,8 @@ def _commit(ws, dataset_id, path, size, sha, reader_cls, source, staging, counts
     # bounded memory whatever the file size: DuckDB spills the de-duplication to the staging folder
     old_limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
     con.execute(f"SET memory_limit = '{COMMIT_MEMORY}'")
-    con.execute(f"SET temp_directory = '{staging / 'spill'}'")
+    spill = str(staging / "spill").replace("'", "''")
+    con.execute(f"SET temp_directory = '{spill}'")
     con.execute("BEGIN TRANSACTION")
     try:
         n_primary = n_loaded = n_embedded = 0
