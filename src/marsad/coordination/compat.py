@@ -54,8 +54,9 @@ def write_cnt_csv(ws: "Workspace", path: str | Path, where: str = "true") -> int
     """Write collected posts in CNT's CSV layout; returns the number of rows. ``where`` filters posts (SQL)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    ws.con.execute(f"COPY ({cnt_query(where)}) TO '{str(path)}' (HEADER, DELIMITER ',', QUOTE '\"')")
-    return ws.con.execute(f"SELECT count(*) FROM read_csv('{str(path)}', all_varchar=true)").fetchone()[0]
+    quoted = str(path).replace("'", "''")
+    ws.con.execute(f"COPY ({cnt_query(where)}) TO '{quoted}' (HEADER, DELIMITER ',', QUOTE '\"')")
+    return ws.con.execute(f"SELECT count(*) FROM read_csv('{quoted}', all_varchar=true)").fetchone()[0]
 
 
 def cnt_rows(csv_path: str | Path) -> Iterator[tuple]:
