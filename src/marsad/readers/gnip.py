@@ -23,7 +23,7 @@ from typing import Any
 
 from ..records import Parsed, RecordError, Rejected, check_coords
 from .twitter_common import (
-    GNIP_NOTICES, RecordPosts, TwitterJsonReader, a_href, count, line_records, raw_excerpt, strs, to_bool, to_id,
+    GNIP_NOTICES, RecordPosts, TwitterJsonReader, a_href, count, raw_excerpt, strs, to_bool, to_id,
     to_int, to_str, to_time,
 )
 
@@ -232,8 +232,3 @@ class GnipActivityReader(TwitterJsonReader):
     description = "Gnip / PowerTrack activity-streams tweets (actor, verb, object, generator)"
 
     value_records = staticmethod(value_records)
-
-    @staticmethod
-    def parse_line(line: bytes, position: int, options: dict[str, Any] | None = None) -> list[Parsed | Rejected]:
-        """One JSONL line to its records ([] for a blank line); never raises for bad input."""
-        return line_records(value_records, line, position)

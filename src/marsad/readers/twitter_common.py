@@ -376,6 +376,13 @@ def _recover(kernel: Kernel, line: bytes, position: int) -> list[Parsed | Reject
     return []
 
 
+def _line_kernel(kernel: Kernel) -> Callable[..., list[Parsed | Rejected]]:
+    def parse_line(line: bytes, position: int, options: dict[str, Any] | None = None) -> list[Parsed | Rejected]:
+        return line_records(kernel, line, position)
+
+    return parse_line
+
+
 class TwitterJsonReader(LineReader):
     """Base of the three Twitter JSON readers: line mode for JSONL (the per-line kernel ``parse_line``, which the
     parallel ingest also runs over byte ranges), stream mode for JSON arrays and pretty-printed JSON."""
@@ -385,6 +392,14 @@ class TwitterJsonReader(LineReader):
     kind: ClassVar[str]
     #: the value kernel: one decoded JSON value to its records (set by each reader, a plain function)
     value_records: ClassVar[Kernel]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Each reader sets ``value_records``; its ``parse_line`` (one JSONL line to its records, never raising for
+        bad input) is derived from it as a plain function, which the parallel ingest runs in worker processes."""
+        super().__init_subclass__(**kwargs)
+        kernel = cls.__dict__.get("value_records")
+        if kernel is not None and "parse_line" not in cls.__dict__:
+            cls.parse_line = staticmethod(_line_kernel(kernel.__func__))
 
     @classmethod
     def sniff(cls, head: str, path: Path) -> float:

@@ -3,7 +3,8 @@ of tweets, or streaming-API files mixed with notices (delete, limit, scrub_geo..
 
 The per-record kernel is :func:`parse_tweet` (a decoded tweet to a :class:`Parsed`), with
 ``TwitterV1Reader.parse_line`` around it (one JSONL line to its records: a Parsed, or a Rejected for malformed
-JSON, notices and missing fields); both are pure functions, safe to run in worker processes.
+JSON, notices and missing fields; derived by the base class); both are pure functions, safe to run in worker
+processes.
 
 Mapping (see ``POST_SCHEMA``):
 
@@ -24,7 +25,7 @@ from typing import Any
 
 from ..records import Parsed, RecordError, Rejected, check_coords
 from .twitter_common import (
-    V1_NOTICES, RecordPosts, TwitterJsonReader, count, line_records, pick, raw_excerpt, strs, to_bool,
+    V1_NOTICES, RecordPosts, TwitterJsonReader, count, pick, raw_excerpt, strs, to_bool,
     to_id, to_int, to_str, to_time,
 )
 
@@ -232,8 +233,3 @@ class TwitterV1Reader(TwitterJsonReader):
     description = "Twitter API v1.1 JSON: JSONL, a JSON array, or streaming-API output (retweets, quotes, notices)"
 
     value_records = staticmethod(value_records)
-
-    @staticmethod
-    def parse_line(line: bytes, position: int, options: dict[str, Any] | None = None) -> list[Parsed | Rejected]:
-        """One JSONL line to its records ([] for a blank line); never raises for bad input."""
-        return line_records(value_records, line, position)

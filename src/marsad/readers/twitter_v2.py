@@ -28,7 +28,7 @@ from typing import Any
 
 from ..records import Parsed, RecordError, Rejected, check_coords, retweet_prefix
 from .twitter_common import (
-    TwitterJsonReader, count, dumps_extra, line_records, pick, raw_excerpt, strs, to_bool, to_id, to_str, to_time,
+    TwitterJsonReader, count, dumps_extra, pick, raw_excerpt, strs, to_bool, to_id, to_str, to_time,
 )
 
 EXTRA_KEYS = (
@@ -356,8 +356,3 @@ class TwitterV2Reader(TwitterJsonReader):
     description = "Twitter API v2 JSON as written by twarc2 (pages with includes, stream lines, flattened tweets)"
 
     value_records = staticmethod(page_records)
-
-    @staticmethod
-    def parse_line(line: bytes, position: int, options: dict[str, Any] | None = None) -> list[Parsed | Rejected]:
-        """One JSONL line to its records ([] for a blank line); never raises for bad input."""
-        return line_records(page_records, line, position)
