@@ -14,6 +14,10 @@ from ..errors import MarsadError
 HEAD_BYTES = 64 * 1024
 
 
+#: read buffer for line iteration: Python's default (8 KiB) makes iterating a file of 5 KB lines about 4x slower
+READ_BUFFER = 1 << 20
+
+
 def open_binary(path: str | Path) -> BinaryIO:
     """Open a file, decompressing .gz/.bz2 by magic bytes and taking the single data member of a .zip."""
     p = Path(path)
@@ -35,12 +39,12 @@ def open_binary(path: str | Path) -> BinaryIO:
         members = [m for m in zf.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX/")]
         if p.suffix.lower() in (".xlsx", ".xlsm"):
             zf.close()
-            return open(p, "rb")
+            return open(p, "rb", buffering=READ_BUFFER)
         if len(members) != 1:
             names = ", ".join(m.filename for m in members[:5])
             raise MarsadError(f"{p}: zip holds {len(members)} files ({names}); unzip it and ingest the files")
         return _guarded(zf.open(members[0], "r"), p)
-    return open(p, "rb")
+    return open(p, "rb", buffering=READ_BUFFER)
 
 
 class _GuardedRaw(io.RawIOBase):
@@ -67,7 +71,7 @@ class _GuardedRaw(io.RawIOBase):
 
 
 def _guarded(inner: BinaryIO, path: Path) -> BinaryIO:
-    return io.BufferedReader(_GuardedRaw(inner, path), buffer_size=1 << 20)  # type: ignore[return-value]
+    return io.BufferedReader(_GuardedRaw(inner, path), buffer_size=READ_BUFFER)  # type: ignore[return-value]
 
 
 def open_text(path: str | Path) -> TextIO:
