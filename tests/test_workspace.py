@@ -86,7 +86,7 @@ def test_primary_record_replaces_embedded_copies_within_and_across_files(ws, tmp
 
 
 def test_a_record_too_large_to_store_is_quarantined_not_lost(ws, tmp_path):
-    from marsad.workspace.ingest import MAX_ROW_BYTES
+    from marsad.workspace.staging import MAX_ROW_BYTES
 
     big = rows(3)
     big[1]["text"] = "x" * (MAX_ROW_BYTES + 1)
@@ -165,7 +165,7 @@ def test_killed_ingest_leaves_workspace_unchanged_and_rerun_completes(tmp_path):
     deadline = time.time() + 120
     staged = False
     while time.time() < deadline and proc.poll() is None:
-        if any(p.glob("posts-*.parquet") for p in tmp_path.glob(".marsad-staging-*")):
+        if any(any(p.glob("posts-*.jsonl.zst")) for p in tmp_path.glob(".marsad-staging-*")):
             staged = True
             break
         time.sleep(0.05)
