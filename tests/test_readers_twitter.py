@@ -467,3 +467,37 @@ def test_parallel_ingest_matches_serial(shared_data, tmp_path, monkeypatch):
         assert getattr(rs, k) == getattr(rp, k), k
     assert rs.n_read == 3 * 27 and rs.n_quarantined == 6 and rs.n_duplicate == 50
     assert ps.astype(str).equals(pp.astype(str)) and qs.equals(qp)
+
+
+def test_parallel_ranges_are_cut_without_a_scan_and_hashed_while_parsing(shared_data, tmp_path, monkeypatch):
+    """Byte ranges end after a newline and cover the file; the sha256 computed beside the workers is the file's;
+    the same bytes under another name add nothing."""
+    import hashlib
+
+    import marsad.workspace.ingest as ingest
+    from marsad import Workspace
+
+    raw = b"\n".join(_v1_lines(shared_data) * 4 + [b'{"broken": ']) + b"\n"
+    data = tmp_path / "big.jsonl"
+    data.write_bytes(raw)
+    for chunk in (10, 3000, 50_000, len(raw) * 2):  # 10: every line is longer than a range
+        ranges = ingest._cut(data, len(raw), chunk)
+        assert ranges[0][0] == 0 and ranges[-1][1] == len(raw)
+        assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:]))
+        assert all(raw[e - 1:e] == b"\n" for _, e in ranges)
+        if chunk == 10:
+            assert len(ranges) == raw.count(b"\n")
+    monkeypatch.setattr(ingest, "PARALLEL_MIN_BYTES", 1024)
+    monkeypatch.setattr(ingest, "WORKERS", 2)
+    with Workspace(tmp_path / "w.duckdb") as w:
+        (first,) = w.ingest([data])
+        n = len(_v1_lines(shared_data))
+        assert (first.n_read, first.n_duplicate, first.n_quarantined) == (4 * n + 1, 3 * n, 1)
+        assert w.con.execute("SELECT sha256 FROM datasets").fetchone()[0] == hashlib.sha256(raw).hexdigest()
+        # positions are line numbers in the file, not in a worker's range
+        assert w.con.execute("SELECT record_position FROM quarantine").fetchall() == [(4 * n + 1,)]
+        assert w.con.execute("SELECT max(record_position) FROM posts WHERE NOT embedded").fetchone() == (n,)
+        copy = tmp_path / "copy.jsonl"
+        copy.write_bytes(raw)
+        (again,) = w.ingest([copy])
+        assert again.already_present and again.dataset_id == first.dataset_id

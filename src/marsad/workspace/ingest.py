@@ -2,8 +2,10 @@
 
 1. The file's sha256 is looked up: a file already ingested adds nothing.
 2. The reader streams records; parsed posts and account observations are buffered in bounded batches and written
-   as zstd-compressed JSON lines to a staging folder beside the workspace; rejected records are staged too. Large
-   plain line files are split into line-aligned byte ranges parsed by worker processes.
+   as zstd-compressed JSON lines to a staging folder beside the workspace (:mod:`.staging`); rejected records are
+   staged too. Large plain line files are cut into byte ranges at line ends, parsed by worker processes; their
+   sha256 is computed beside the workers (a file of a size never ingested cannot be a file already ingested),
+   and the workers number lines within their range, made into line numbers at the commit.
 3. One DuckDB transaction merges the staging files into the workspace (duplicate posts across and within files are
    merged, not doubled; a post first seen embedded is replaced by its primary record) and records the dataset row
    with its counts. A crash or Ctrl-C before the commit leaves the workspace as it was; re-running completes it.
@@ -17,8 +19,9 @@ import json
 import os
 import select
 import subprocess
-import sys
 import shutil
+import sys
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -26,25 +29,18 @@ from pathlib import Path
 from types import FunctionType
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-import orjson
-import pyarrow as pa
-
 from ..errors import MarsadError
 from ..readers import detect, get_reader
-from ..records import ACCOUNT_SCHEMA, POST_SCHEMA, Parsed, Rejected, excerpt
-from .schema import DUCK_TYPES
+from ..readers.io import READ_BUFFER
+from ..records import ACCOUNT_SCHEMA, POST_SCHEMA
+from .staging import QUARANTINE_SCHEMA, Counts, Sink, staged_sql
 
 if TYPE_CHECKING:
     from . import Workspace
 
-BATCH_ROWS = 20_000
-MAX_ROW_BYTES = 32 << 20  # one staged post or account row (Twitter allows 25,000 characters, Facebook 63,206)
 PARALLEL_MIN_BYTES = 64 << 20  # plain line files above this are parsed in worker processes
 WORKERS = min(os.cpu_count() or 1, 8)
 COMMIT_MEMORY = "600MB"
-QUARANTINE_SCHEMA = pa.schema(
-    [("record_position", pa.int64()), ("reason", pa.string()), ("excerpt", pa.string())]
-)
 ACCOUNT_ATTRS = [n for n in ACCOUNT_SCHEMA.names if n not in ("observed_at", "record_position")]
 
 
@@ -69,155 +65,74 @@ class IngestResult:
         return asdict(self)
 
 
-def _json_default(value: Any) -> Any:
-    """orjson fallback for values a reader may hand over that are not plain JSON types (numpy/pandas scalars)."""
-    if isinstance(value, datetime):  # e.g. a pandas Timestamp; naive means UTC, as for plain datetimes
-        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()
-    item = getattr(value, "item", None)
-    if item is not None:
-        return item()
-    raise TypeError(f"cannot stage a {type(value).__name__}")
-
-
-def _row(row: dict[str, Any]) -> bytes:
-    return orjson.dumps(row, default=_json_default, option=orjson.OPT_NAIVE_UTC)
-
-
-class _Stage:
-    """Buffers rows as JSON lines and flushes them to numbered zstd-compressed files, so memory stays bounded.
-
-    The commit reads them with DuckDB's ``read_json`` and the schema's column types (unknown keys are ignored,
-    missing ones are NULL). Serialising a row with orjson costs about a third of building Arrow tables from Python
-    dicts, which was a quarter of the parse time."""
-
-    def __init__(self, folder: Path, name: str, schema: pa.Schema, prefix: str = ""):
-        self.folder, self.name, self.schema, self.prefix = folder, name, schema, prefix
-        self.buf: list[bytes] = []
-        self.total = 0
-        self.files = 0
-
-    def add(self, row: dict[str, Any]) -> None:
-        self.extend([_row(row)])
-
-    def extend(self, rows: list[bytes]) -> None:
-        self.buf.extend(rows)
-        if len(self.buf) >= BATCH_ROWS:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.buf:
-            return
-        name = f"{self.name}-{self.prefix}{self.files:06d}.jsonl.zst"
-        with pa.CompressedOutputStream(str(self.folder / name), "zstd") as f:
-            f.write(b"\n".join(self.buf) + b"\n")
-        self.files += 1
-        self.total += len(self.buf)
-        self.buf = []
-
-
-def staged_sql(staging: Path, name: str, schema: pa.Schema) -> str:
-    """SQL table function over the staged rows of one stream (posts, accounts, quarantine)."""
-    cols = ", ".join(f"'{f.name}': '{DUCK_TYPES[str(f.type)]}'" for f in schema)
-    glob = str(staging / f"{name}-*.jsonl.zst").replace("'", "''")
-    return (f"read_json('{glob}', format = 'newline_delimited', compression = 'zstd', "
-            f"columns = {{{cols}}}, maximum_object_size = {MAX_ROW_BYTES + (1 << 20)})")
-
-
-@dataclass
-class _Counts:
-    n_read: int = 0
-    n_repaired: int = 0
-    n_quarantined: int = 0
-    n_post_rows: int = 0
-    n_account_rows: int = 0
-
-    def __iadd__(self, other: "_Counts") -> "_Counts":
-        for k in vars(self):
-            setattr(self, k, getattr(self, k) + getattr(other, k))
-        return self
-
-
-class _Sink:
-    """Where a reader's items go: three staging streams (posts, account observations, quarantine) and counts."""
-
-    def __init__(self, folder: Path, reader_name: str, prefix: str = ""):
-        self.reader_name = reader_name
-        self.posts = _Stage(folder, "posts", POST_SCHEMA, prefix)
-        self.accounts = _Stage(folder, "accounts", ACCOUNT_SCHEMA, prefix)
-        self.quarantine = _Stage(folder, "quarantine", QUARANTINE_SCHEMA, prefix)
-        self.counts = _Counts()
-
-    def add(self, item: Parsed | Rejected) -> None:
-        self.counts.n_read += 1
-        if isinstance(item, Rejected):
-            self.quarantine.add({"record_position": item.position, "reason": item.reason, "excerpt": item.excerpt})
-        elif isinstance(item, Parsed):
-            repaired = False
-            for i, post in enumerate(item.posts):
-                post["embedded"] = i > 0
-                if post.get("record_position") is None:
-                    post["record_position"] = item.position
-                repaired |= bool(post.pop("_repaired", False)) and i == 0
-            for acc in item.accounts:
-                if acc.get("record_position") is None:
-                    acc["record_position"] = item.position
-            posts, accounts = [_row(p) for p in item.posts], [_row(a) for a in item.accounts]
-            biggest = max(posts + accounts, key=len, default=b"")
-            if len(biggest) > MAX_ROW_BYTES:  # more than any platform allows in a post: kept out, with the reason
-                reason = (f"record too large to store ({len(biggest) / 2**20:.0f} MiB in one row; the limit is "
-                          f"{MAX_ROW_BYTES >> 20} MiB)")
-                self.quarantine.add({"record_position": item.position, "reason": reason, "excerpt": excerpt(biggest)})
-                return
-            self.counts.n_repaired += repaired
-            self.posts.extend(posts)
-            self.accounts.extend(accounts)
-        else:  # a reader bug, not bad input: say so plainly
-            raise TypeError(f"reader {self.reader_name} yielded {type(item).__name__}")
-
-    def close(self) -> _Counts:
-        for st in (self.posts, self.accounts, self.quarantine):
-            st.flush()
-        self.counts.n_quarantined = self.quarantine.total
-        self.counts.n_post_rows = self.posts.total
-        self.counts.n_account_rows = self.accounts.total
-        return self.counts
-
-
-def _scan(path: Path, chunk_bytes: int | None) -> tuple[str, list[tuple[int, int, int]]]:
-    """sha256 of the file and, if ``chunk_bytes``, line-aligned byte ranges (start, end, first line number)."""
+def _sha256(path: Path, stop: threading.Event | None = None) -> str:
+    """sha256 of the file. hashlib and file reads release the GIL, so this can run in a thread beside the parse."""
     h = hashlib.sha256()
-    ranges: list[tuple[int, int, int]] = []
-    start, start_line, lines, offset = 0, 1, 0, 0
-    target = chunk_bytes or 0
+    buf = bytearray(1 << 22)
+    view = memoryview(buf)
+    with open(path, "rb", buffering=0) as f:
+        while n := f.readinto(buf):
+            h.update(view[:n])
+            if stop is not None and stop.is_set():
+                return ""
+    return h.hexdigest()
+
+
+class _ShaThread(threading.Thread):
+    """The file's sha256, computed while the workers parse; ``result()`` waits for it."""
+
+    def __init__(self, path: Path):
+        super().__init__(daemon=True)
+        self.path, self.stop, self.sha, self.error = path, threading.Event(), "", None
+
+    def run(self) -> None:
+        try:
+            self.sha = _sha256(self.path, self.stop)
+        except OSError as e:
+            self.error = e
+
+    def result(self) -> str:
+        self.join()
+        if self.error is not None:
+            raise MarsadError(f"{self.path}: cannot read ({self.error})")
+        return self.sha
+
+
+def _cut(path: Path, size: int, chunk: int) -> list[tuple[int, int]]:
+    """Byte ranges of about ``chunk`` bytes, each ending just after a newline (the last one at the end of the
+    file). Only the bytes around each cut are read: the ranges are known before the file has been scanned."""
+    ranges: list[tuple[int, int]] = []
+    start = 0
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            h.update(block)
-            if chunk_bytes:
-                pos = 0
-                while offset + len(block) > target:  # the next boundary falls in this block
-                    nl = block.find(b"\n", max(pos, target - offset))
-                    if nl < 0:
+        while start < size:
+            end = pos = start + chunk
+            if pos < size:
+                f.seek(pos)
+                while True:
+                    block = f.read(1 << 16)
+                    if not block:
+                        end = size
                         break
-                    cut = offset + nl + 1
-                    lines_before = lines + block.count(b"\n", 0, nl + 1)
-                    ranges.append((start, cut, start_line))
-                    start, start_line = cut, lines_before + 1
-                    pos = nl + 1
-                    target = cut + chunk_bytes
-                lines += block.count(b"\n")
-            offset += len(block)
-    if chunk_bytes and start < offset:
-        ranges.append((start, offset, start_line))
-    return h.hexdigest(), ranges
+                    nl = block.find(b"\n")
+                    if nl >= 0:
+                        end = pos + nl + 1
+                        break
+                    pos += len(block)
+            end = min(end, size)
+            ranges.append((start, end))
+            start = end
+    return ranges
 
 
-def _parse_range(args: tuple) -> _Counts:
-    """Worker: run a line reader's kernel over one byte range of a plain file, staging its own Parquet files."""
+def _parse_range(args: tuple) -> Counts:
+    """Worker: run a line reader's kernel over one byte range of a plain file, staging its own files. Positions are
+    numbered from ``first_line``; ``n_lines`` says how many lines the range held."""
     reader_cls, path, options, start, end, first_line, folder, prefix = args
-    sink = _Sink(Path(folder), reader_cls.name, prefix)
+    sink = Sink(Path(folder), reader_cls.name, prefix)
     kernel = reader_cls.parse_line
     left = end - start
-    with open(path, "rb") as f:
+    lineno = first_line - 1
+    with open(path, "rb", buffering=READ_BUFFER) as f:
         f.seek(start)
         for lineno, line in enumerate(f, start=first_line):
             for item in kernel(line, lineno, options):
@@ -225,37 +140,40 @@ def _parse_range(args: tuple) -> _Counts:
             left -= len(line)
             if left <= 0:
                 break
-    return sink.close()
+    counts = sink.close()
+    counts.n_lines = lineno - first_line + 1
+    return counts
 
 
-def _run_workers(jobs: list[dict]) -> Iterator[_Counts]:
-    """Run jobs on WORKERS parse-worker processes, handing out the next job as each one finishes."""
+def _run_workers(jobs: list[dict]) -> Iterator[tuple[int, Counts]]:
+    """Run jobs on WORKERS parse-worker processes, handing out the next job as each one finishes; yields
+    (job number, counts) as they finish."""
     n = min(WORKERS, len(jobs))
     procs = [
         subprocess.Popen([sys.executable, "-m", "marsad.workspace.parse_worker"], stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, text=True, bufsize=1)
         for _ in range(n)
     ]
-    pending = iter(jobs)
-    busy: dict[int, Any] = {}
+    pending = iter(enumerate(jobs))
+    busy: dict[int, tuple[Any, int]] = {}  # stdout fd -> (process, job number)
     try:
         for p in procs:
-            job = next(pending, None)
-            if job is not None:
-                p.stdin.write(json.dumps(job) + "\n")
-                busy[p.stdout.fileno()] = p
+            nxt = next(pending, None)
+            if nxt is not None:
+                p.stdin.write(json.dumps(nxt[1]) + "\n")
+                busy[p.stdout.fileno()] = (p, nxt[0])
         while busy:
             ready, _, _ = select.select(list(busy), [], [])
             for fd in ready:
-                p = busy.pop(fd)
+                p, i = busy.pop(fd)
                 line = p.stdout.readline()
                 if not line:
                     raise RuntimeError(f"parse worker exited with code {p.wait()}")
-                yield _Counts(**json.loads(line))
-                job = next(pending, None)
-                if job is not None:
-                    p.stdin.write(json.dumps(job) + "\n")
-                    busy[fd] = p
+                yield i, Counts(**json.loads(line))
+                nxt = next(pending, None)
+                if nxt is not None:
+                    p.stdin.write(json.dumps(nxt[1]) + "\n")
+                    busy[fd] = (p, nxt[0])
     finally:
         for p in procs:
             if p.poll() is None:
@@ -300,7 +218,7 @@ def ingest_file(
     t0 = time.perf_counter()
     size = path.stat().st_size
     reader_cls = get_reader(format) if format else None
-    # detection reads only the head; the sha256 pass also finds line-aligned ranges for parallel parsing
+    # detection reads only the head
     if reader_cls is None:
         try:
             reader_cls = detect(path)
@@ -308,36 +226,45 @@ def ingest_file(
             reader_cls = None  # a file already ingested is reported as such even if detection would fail
     parallel = reader_cls is not None and _parallel_ok(reader_cls, path, size)
     # ranges of 32-128 MB: enough work per job, and a short tail when the last worker finishes alone
-    chunk = max(PARALLEL_MIN_BYTES // 2, min(PARALLEL_MIN_BYTES * 2, size // (WORKERS * 8))) if parallel else None
-    sha, ranges = _scan(path, chunk)
+    ranges = _cut(path, size, max(PARALLEL_MIN_BYTES // 2, min(PARALLEL_MIN_BYTES * 2, size // (WORKERS * 8)))) \
+        if parallel else []
+    parallel = len(ranges) > 1
+    sha_thread = None
+    if parallel and not ws.con.execute("SELECT 1 FROM datasets WHERE size_bytes = ?", [size]).fetchone():
+        # a file of a size never seen cannot be one already ingested: hash it while the workers parse
+        sha_thread = _ShaThread(path)
+        sha_thread.start()
+        sha = ""
+    else:
+        sha = _sha256(path)
+        present = _already_present(ws, path, sha)
+        if present is not None:
+            return present
     t_scan = time.perf_counter()
-    dataset_id = "d" + sha[:16]
-    row = ws.con.execute(
-        "SELECT format, platform, n_read, n_loaded, n_duplicate, n_quarantined, n_embedded, n_repaired,"
-        " n_account_obs FROM datasets WHERE sha256 = ?",
-        [sha],
-    ).fetchone()
-    if row:
-        return IngestResult(str(path), dataset_id, row[0], row[1], True, *row[2:])
     if reader_cls is None:
         reader_cls = detect(path)  # raises the detection error
 
-    staging = ws.path.parent / f".marsad-staging-{dataset_id}"
+    stat = path.stat()
+    key = hashlib.sha1(f"{path.resolve()}|{size}|{stat.st_mtime_ns}".encode()).hexdigest()[:16]
+    staging = ws.path.parent / f".marsad-staging-{key}"
     shutil.rmtree(staging, ignore_errors=True)  # leftovers of a killed run
     staging.mkdir(parents=True)
     try:
-        counts = _Counts()
-        if parallel and len(ranges) > 1:
+        counts, offsets = Counts(), None
+        if parallel:
             jobs = [{"reader": reader_cls.name, "path": str(path), "options": options or {}, "start": s, "end": e,
-                     "line": ln, "folder": str(staging), "prefix": f"c{i:05d}-"}
-                    for i, (s, e, ln) in enumerate(ranges)]
-            for c in _run_workers(jobs):
+                     "line": 1, "folder": str(staging), "prefix": f"c{i:05d}-"}
+                    for i, (s, e) in enumerate(ranges)]
+            lines = [0] * len(jobs)
+            for i, c in _run_workers(jobs):
                 counts += c
+                lines[i] = c.n_lines
                 if on_record is not None:
                     on_record(counts.n_read)
+            offsets = [sum(lines[:i]) for i in range(len(lines))]
         else:
             reader = reader_cls(path, **(options or {}))
-            sink = _Sink(staging, reader_cls.name)
+            sink = Sink(staging, reader_cls.name)
             for item in reader.records():
                 sink.add(item)
                 if on_record is not None and sink.counts.n_read % 1000 == 0:
@@ -346,17 +273,38 @@ def ingest_file(
             if on_record is not None:
                 on_record(counts.n_read)
         t_parse = time.perf_counter()
-        result = _commit(ws, dataset_id, path, size, sha, reader_cls, source, staging, counts)
-        result.phases = {"scan": round(t_scan - t0, 2), "parse": round(t_parse - t_scan, 2),
-                         "commit": round(time.perf_counter() - t_parse, 2)}
+        if sha_thread is not None:
+            sha = sha_thread.result()
+            present = _already_present(ws, path, sha)  # another process may have ingested it meanwhile
+            if present is not None:
+                return present
+        t_hash = time.perf_counter()
+        result = _commit(ws, "d" + sha[:16], path, size, sha, reader_cls, source, staging, counts, offsets)
+        # wall seconds: hashing before parsing (or waiting for the hash after it), parsing, committing
+        result.phases = {"scan": round(t_scan - t0 + t_hash - t_parse, 2), "parse": round(t_parse - t_scan, 2),
+                         "commit": round(time.perf_counter() - t_hash, 2)}
+    except BaseException:
+        if sha_thread is not None:
+            sha_thread.stop.set()
+        raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     result.seconds = round(time.perf_counter() - t0, 3)
-    ws.con.execute("UPDATE datasets SET seconds = ? WHERE dataset_id = ?", [result.seconds, dataset_id])
+    ws.con.execute("UPDATE datasets SET seconds = ? WHERE dataset_id = ?", [result.seconds, result.dataset_id])
     return result
 
 
-def _commit(ws, dataset_id, path, size, sha, reader_cls, source, staging, counts: _Counts) -> IngestResult:
+def _already_present(ws: "Workspace", path: Path, sha: str) -> IngestResult | None:
+    row = ws.con.execute(
+        "SELECT format, platform, n_read, n_loaded, n_duplicate, n_quarantined, n_embedded, n_repaired,"
+        " n_account_obs FROM datasets WHERE sha256 = ?",
+        [sha],
+    ).fetchone()
+    return IngestResult(str(path), "d" + sha[:16], row[0], row[1], True, *row[2:]) if row else None
+
+
+def _commit(ws, dataset_id, path, size, sha, reader_cls, source, staging, counts: Counts,
+            offsets: list[int] | None) -> IngestResult:
     con = ws.con
     post_cols = ", ".join(POST_SCHEMA.names)
     # bounded memory whatever the file size: DuckDB spills the de-duplication to the staging folder
@@ -368,7 +316,7 @@ def _commit(ws, dataset_id, path, size, sha, reader_cls, source, staging, counts
     try:
         n_primary = n_loaded = n_embedded = 0
         if counts.n_post_rows:
-            stg = staged_sql(staging, "posts", POST_SCHEMA)
+            stg = staged_sql(staging, "posts", POST_SCHEMA, offsets)
             # staged rows are read twice: once for their keys, once to insert them
             con.execute(f"""CREATE OR REPLACE TEMP TABLE stg_keys AS
                             SELECT platform, post_id, embedded, record_position FROM {stg}""")
@@ -406,7 +354,7 @@ def _commit(ws, dataset_id, path, size, sha, reader_cls, source, staging, counts
                 f"""INSERT INTO account_snapshots ({attrs}, first_observed, last_observed, n_observations,
                         record_position, dataset_id)
                 SELECT {attrs}, min(observed_at), max(observed_at), count(*), min(record_position), ?
-                FROM {staged_sql(staging, "accounts", ACCOUNT_SCHEMA)}
+                FROM {staged_sql(staging, "accounts", ACCOUNT_SCHEMA, offsets)}
                 WHERE account_id IS NOT NULL
                 GROUP BY {attrs}""",
                 [dataset_id],
@@ -414,7 +362,7 @@ def _commit(ws, dataset_id, path, size, sha, reader_cls, source, staging, counts
         if counts.n_quarantined:
             con.execute(
                 f"""INSERT INTO quarantine SELECT ?, record_position, reason, excerpt
-                FROM {staged_sql(staging, "quarantine", QUARANTINE_SCHEMA)} ORDER BY record_position""",
+                FROM {staged_sql(staging, "quarantine", QUARANTINE_SCHEMA, offsets)} ORDER BY record_position""",
                 [dataset_id],
             )
         n_duplicate = n_primary - n_loaded
