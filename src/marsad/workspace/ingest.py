@@ -59,7 +59,8 @@ class IngestResult:
     n_repaired: int = 0
     n_account_obs: int = 0
     seconds: float = 0.0
-    phases: dict[str, float] = field(default_factory=dict)  # seconds: scan (sha256), parse, commit
+    #: wall seconds: scan (hashing before the parse, or waiting for the hash after it), parse, commit
+    phases: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
