@@ -487,6 +487,8 @@ def test_parallel_ranges_are_cut_without_a_scan_and_hashed_while_parsing(shared_
         assert all(raw[e - 1:e] == b"\n" for _, e in ranges)
         if chunk == 10:
             assert len(ranges) == raw.count(b"\n")
+    # the hash covers the bytes there were when the ingest began (those the ranges cover), not any appended later
+    assert ingest._sha256(data, 1000) == hashlib.sha256(raw[:1000]).hexdigest()
     monkeypatch.setattr(ingest, "PARALLEL_MIN_BYTES", 1024)
     monkeypatch.setattr(ingest, "WORKERS", 2)
     with Workspace(tmp_path / "w.duckdb") as w:

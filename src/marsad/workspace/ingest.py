@@ -66,14 +66,18 @@ class IngestResult:
         return asdict(self)
 
 
-def _sha256(path: Path, stop: threading.Event | None = None) -> str:
-    """sha256 of the file. hashlib and file reads release the GIL, so this can run in a thread beside the parse."""
+def _sha256(path: Path, size: int, stop: threading.Event | None = None) -> str:
+    """sha256 of the file's first ``size`` bytes (its size when the ingest began: bytes appended meanwhile are not
+    parsed either). hashlib and file reads release the GIL, so this can run in a thread beside the parse."""
     h = hashlib.sha256()
     buf = bytearray(1 << 22)
     view = memoryview(buf)
+    left = size
     with open(path, "rb", buffering=0) as f:
-        while n := f.readinto(buf):
+        while left > 0 and (n := f.readinto(buf)):
+            n = min(n, left)
             h.update(view[:n])
+            left -= n
             if stop is not None and stop.is_set():
                 return ""
     return h.hexdigest()
@@ -82,13 +86,13 @@ def _sha256(path: Path, stop: threading.Event | None = None) -> str:
 class _ShaThread(threading.Thread):
     """The file's sha256, computed while the workers parse; ``result()`` waits for it."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, size: int):
         super().__init__(daemon=True)
-        self.path, self.stop, self.sha, self.error = path, threading.Event(), "", None
+        self.path, self.size, self.stop, self.sha, self.error = path, size, threading.Event(), "", None
 
     def run(self) -> None:
         try:
-            self.sha = _sha256(self.path, self.stop)
+            self.sha = _sha256(self.path, self.size, self.stop)
         except OSError as e:
             self.error = e
 
@@ -233,11 +237,11 @@ def ingest_file(
     sha_thread = None
     if parallel and not ws.con.execute("SELECT 1 FROM datasets WHERE size_bytes = ?", [size]).fetchone():
         # a file of a size never seen cannot be one already ingested: hash it while the workers parse
-        sha_thread = _ShaThread(path)
+        sha_thread = _ShaThread(path, size)
         sha_thread.start()
         sha = ""
     else:
-        sha = _sha256(path)
+        sha = _sha256(path, size)
         present = _already_present(ws, path, sha)
         if present is not None:
             return present
