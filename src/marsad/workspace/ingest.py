@@ -221,7 +221,8 @@ def ingest_file(
     if path.is_dir():
         raise MarsadError(f"{path}: is a folder; give the files inside it (e.g. {path}/*.jsonl)")
     t0 = time.perf_counter()
-    size = path.stat().st_size
+    stat = path.stat()
+    size = stat.st_size
     reader_cls = get_reader(format) if format else None
     # detection reads only the head
     if reader_cls is None:
@@ -249,7 +250,6 @@ def ingest_file(
     if reader_cls is None:
         reader_cls = detect(path)  # raises the detection error
 
-    stat = path.stat()
     key = hashlib.sha1(f"{path.resolve()}|{size}|{stat.st_mtime_ns}".encode()).hexdigest()[:16]
     staging = ws.path.parent / f".marsad-staging-{key}"
     shutil.rmtree(staging, ignore_errors=True)  # leftovers of a killed run
