@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 
 .PHONY: install demo test bench clean
 
-$(BIN)/marsad: pyproject.toml
+$(BIN)/marsad: pyproject.toml setup.py $(wildcard src/marsad/readers/native/*)
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'

@@ -42,6 +42,11 @@ class LineReader(Reader):
     Subclasses implement :meth:`parse_line`, the per-record kernel. Because a line can be parsed without any other
     line, the ingest splits large plain files into byte ranges and runs the kernel in worker processes; the same
     kernel serves the serial path below, so both give identical results.
+
+    A reader may also set ``parse_block(buf, first_line, options)``: a native fast path that reads a block of
+    whole lines at once and stages the rows of the lines it is sure of itself, handing the others back to
+    :meth:`parse_line` (see ``twitter_v1.parse_block``). The parallel ingest uses it unless ``MARSAD_NATIVE=0``; it
+    must give exactly what :meth:`parse_line` gives, which the tests check on real data.
     """
 
     @staticmethod

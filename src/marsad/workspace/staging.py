@@ -47,7 +47,8 @@ class Stage:
 
     def __init__(self, folder: Path, name: str, schema: pa.Schema, prefix: str = ""):
         self.folder, self.name, self.schema, self.prefix = folder, name, schema, prefix
-        self.buf: list[bytes] = []
+        self.buf: list[bytes] = []  # rows, or blobs of rows joined by newlines
+        self.n_buf = 0  # rows in buf
         self.total = 0
         self.files = 0
 
@@ -56,8 +57,17 @@ class Stage:
 
     def extend(self, rows: list[bytes]) -> None:
         self.buf.extend(rows)
-        if len(self.buf) >= BATCH_ROWS:
+        self.n_buf += len(rows)
+        if self.n_buf >= BATCH_ROWS:
             self.flush()
+
+    def extend_blob(self, blob: bytes, n: int) -> None:
+        """``n`` rows already serialised and joined by newlines (a native kernel's output)."""
+        if n:
+            self.buf.append(blob)
+            self.n_buf += n
+            if self.n_buf >= BATCH_ROWS:
+                self.flush()
 
     def flush(self) -> None:
         if not self.buf:
@@ -66,8 +76,8 @@ class Stage:
         with pa.CompressedOutputStream(str(self.folder / name), "zstd") as f:
             f.write(b"\n".join(self.buf) + b"\n")
         self.files += 1
-        self.total += len(self.buf)
-        self.buf = []
+        self.total += self.n_buf
+        self.buf, self.n_buf = [], 0
 
 
 def staged_sql(staging: Path, name: str, schema: pa.Schema, offsets: list[int] | None = None) -> str:
@@ -140,6 +150,12 @@ class Sink:
             self.accounts.extend(accounts)
         else:  # a reader bug, not bad input: say so plainly
             raise TypeError(f"reader {self.reader_name} yielded {type(item).__name__}")
+
+    def add_rows(self, posts: bytes, n_posts: int, accounts: bytes, n_accounts: int, n_records: int) -> None:
+        """Rows a native block kernel staged itself for ``n_records`` records (see ``LineReader.parse_block``)."""
+        self.counts.n_read += n_records
+        self.posts.extend_blob(posts, n_posts)
+        self.accounts.extend_blob(accounts, n_accounts)
 
     def close(self) -> Counts:
         for st in (self.posts, self.accounts, self.quarantine):
