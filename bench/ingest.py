@@ -5,7 +5,8 @@
 The file is made by re-identifying the real v1.1 sample tweets in ../shared/data/twitter-api-v1-samples-tweet-parser
 (new tweet ids, users drawn from a pool of 50,000, timestamps spread over Sept-Dec 2014, retweeted and quoted
 originals re-identified too). The script prints tweets/s, MB/s and peak RSS of the whole process tree (workers
-included), and DuckDB's own read_json on the same file as a reference.
+included), DuckDB's own read_json on the same file as a reference, and one worker's rate on one core with the
+Python and the native v1.1 kernels.
 """
 from __future__ import annotations
 
@@ -114,6 +115,28 @@ def build(path: Path, n: int, seed: int = 7) -> None:
                 print(f"  built {i:,} tweets ({f.tell() / 1e9:.2f} GB, {time.perf_counter() - t0:.0f}s)", flush=True)
 
 
+def kernel_rates(path: Path, n: int = 100_000) -> None:
+    """One worker's path (read, kernel, staging) over the first ``n`` tweets on one core, CPU time: the Python
+    kernel alone (MARSAD_NATIVE=0) and with the native v1.1 kernel."""
+    import tempfile
+
+    import marsad.workspace.ingest as ingest
+    from marsad.readers.twitter_v1 import TwitterV1Reader
+
+    with open(path, "rb") as f:
+        end = sum(len(f.readline()) for _ in range(n))
+    rates = {}
+    for native in ("0", "1"):
+        os.environ["MARSAD_NATIVE"] = native
+        with tempfile.TemporaryDirectory() as d:
+            t0 = time.process_time()
+            counts = ingest._parse_range((TwitterV1Reader, str(path), {}, 0, end, 1, d, "c0-"))
+            rates[native] = counts.n_read / (time.process_time() - t0)
+    os.environ.pop("MARSAD_NATIVE")
+    print(f"one worker on one core, first {n:,} tweets (read, kernel, staging; CPU time): Python kernel "
+          f"{rates['0']:,.0f} tweets/s, native kernel {rates['1']:,.0f} tweets/s")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--tweets", type=int, default=2_000_000)
@@ -158,6 +181,7 @@ def main() -> None:
             dd = time.perf_counter() - t0
         print(f"duckdb read_json (5 columns, no nesting, no quarantine): {n:,} rows in {dd:.1f}s -> "
               f"{n / dd:,.0f} rows/s; peak RSS {rss2.peak / 2**20:,.0f} MiB; marsad/duckdb time ratio {dt / dd:.2f}")
+    kernel_rates(data)
 
 
 if __name__ == "__main__":

@@ -64,12 +64,14 @@ def native_rows(lines: list[bytes]) -> tuple[dict[int, tuple[list[dict], list[di
     from marsad.readers.twitter_v1 import parse_block
 
     buf = b"".join(line.rstrip(b"\n") + b"\n" for line in lines)
-    posts, n_posts, accounts, n_accounts, n_done, back = parse_block(buf, 1)
+    posts, keys, n_posts, accounts, n_accounts, n_done, back = parse_block(buf, 1)
     assert n_done + len(back) == len(lines)
     rows: dict[int, tuple[list[dict], list[dict]]] = {}
     p = [orjson.loads(r) for r in posts.split(b"\n")] if posts else []
     a = [orjson.loads(r) for r in accounts.split(b"\n")] if accounts else []
     assert (len(p), len(a)) == (n_posts, n_accounts)
+    assert ([orjson.loads(k) for k in keys.split(b"\n")] if keys else []) == [
+        {k: r[k] for k in ("platform", "post_id", "embedded", "record_position")} for r in p]
     for r in p:
         rows.setdefault(r["record_position"], ([], []))[0].append(_norm(r))
     for r in a:
@@ -207,7 +209,7 @@ def test_blocks_cut_anywhere_give_the_rows_of_the_line_kernel(shared_data, tmp_p
 
     import marsad.workspace.ingest as ingest
     from marsad.records import ACCOUNT_SCHEMA, POST_SCHEMA
-    from marsad.workspace.staging import QUARANTINE_SCHEMA, staged_sql
+    from marsad.workspace.staging import KEY_SCHEMA, QUARANTINE_SCHEMA, staged_sql
 
     lines = _sample_lines(shared_data)
     data = tmp_path / "v1.jsonl"
@@ -222,7 +224,7 @@ def test_blocks_cut_anywhere_give_the_rows_of_the_line_kernel(shared_data, tmp_p
         con = duckdb.connect()
         staged[native] = (counts, [
             con.execute(f"SELECT * FROM {staged_sql(folder, name, schema)} ORDER BY ALL").fetchall()
-            for name, schema in (("posts", POST_SCHEMA), ("accounts", ACCOUNT_SCHEMA),
+            for name, schema in (("posts", POST_SCHEMA), ("keys", KEY_SCHEMA), ("accounts", ACCOUNT_SCHEMA),
                                  ("quarantine", QUARANTINE_SCHEMA))])
     (cn, rows_n), (cp, rows_p) = staged["1"], staged["0"]
     assert cn == cp and cn.n_lines == 2 * len(lines) and cn.n_read == cp.n_read

@@ -33,7 +33,7 @@ from ..errors import MarsadError
 from ..readers import detect, get_reader
 from ..readers.io import READ_BUFFER
 from ..records import ACCOUNT_SCHEMA, POST_SCHEMA
-from .staging import QUARANTINE_SCHEMA, Counts, Sink, staged_sql
+from .staging import KEY_SCHEMA, QUARANTINE_SCHEMA, Counts, Sink, staged_sql
 
 if TYPE_CHECKING:
     from . import Workspace
@@ -176,8 +176,8 @@ def _parse_blocks(sink: Sink, block: Callable, kernel: Callable, path: str, opti
             total = filled + n
             cut = buf.rfind(b"\n", 0, total) + 1 if left > 0 else total
             if cut:
-                posts, n_posts, accounts, n_accounts, n_done, rest = block(view[:cut], line, options)
-                sink.add_rows(posts, n_posts, accounts, n_accounts, n_done)
+                posts, keys, n_posts, accounts, n_accounts, n_done, rest = block(view[:cut], line, options)
+                sink.add_rows(posts, keys, n_posts, accounts, n_accounts, n_done)
                 for lineno, a, b in rest:
                     for item in kernel(bytes(view[a:b]), lineno, options):
                         sink.add(item)
@@ -360,9 +360,8 @@ def _commit(ws, dataset_id, path, size, sha, reader_cls, source, staging, counts
         n_primary = n_loaded = n_embedded = 0
         if counts.n_post_rows:
             stg = staged_sql(staging, "posts", POST_SCHEMA, offsets)
-            # staged rows are read twice: once for their keys, once to insert them
             con.execute(f"""CREATE OR REPLACE TEMP TABLE stg_keys AS
-                            SELECT platform, post_id, embedded, record_position FROM {stg}""")
+                            SELECT * FROM {staged_sql(staging, "keys", KEY_SCHEMA, offsets)}""")
             # one row per post: the primary record beats an embedded copy, the first occurrence beats later ones.
             # Only the few post ids seen more than once are ranked, on key columns (ranking whole rows spills).
             con.execute(

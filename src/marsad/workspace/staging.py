@@ -1,7 +1,7 @@
 """Staging: where an ingest puts the rows it has read, before the one transaction that commits them.
 
-Rows are buffered in bounded batches and written as zstd-compressed JSON lines (:class:`Stage`), three streams per
-file (posts, account observations, quarantine: :class:`Sink`). :func:`staged_sql` reads a stream back for the
+Rows are buffered in bounded batches and written as zstd-compressed JSON lines (:class:`Stage`), four streams per
+file (posts, their keys, account observations, quarantine: :class:`Sink`). :func:`staged_sql` reads a stream back for the
 commit, turning the positions that parallel workers staged relative to their byte range into line numbers.
 """
 from __future__ import annotations
@@ -21,6 +21,11 @@ BATCH_ROWS = 20_000
 MAX_ROW_BYTES = 32 << 20  # one staged post or account row (Twitter allows 25,000 characters, Facebook 63,206)
 QUARANTINE_SCHEMA = pa.schema(
     [("record_position", pa.int64()), ("reason", pa.string()), ("excerpt", pa.string())]
+)
+#: the key columns of each staged post again, in a stream of their own: the commit ranks duplicates on them without
+#: reading the whole staged posts a second time
+KEY_SCHEMA = pa.schema(
+    [("platform", pa.string()), ("post_id", pa.string()), ("embedded", pa.bool_()), ("record_position", pa.int64())]
 )
 
 
@@ -115,11 +120,13 @@ class Counts:
 
 
 class Sink:
-    """Where a reader's items go: three staging streams (posts, account observations, quarantine) and counts."""
+    """Where a reader's items go: four staging streams (posts, post keys, account observations, quarantine) and
+    counts."""
 
     def __init__(self, folder: Path, reader_name: str, prefix: str = ""):
         self.reader_name = reader_name
         self.posts = Stage(folder, "posts", POST_SCHEMA, prefix)
+        self.keys = Stage(folder, "keys", KEY_SCHEMA, prefix)
         self.accounts = Stage(folder, "accounts", ACCOUNT_SCHEMA, prefix)
         self.quarantine = Stage(folder, "quarantine", QUARANTINE_SCHEMA, prefix)
         self.counts = Counts()
@@ -147,18 +154,21 @@ class Sink:
                 return
             self.counts.n_repaired += repaired
             self.posts.extend(posts)
+            self.keys.extend([row_bytes({k: p[k] for k in KEY_SCHEMA.names}) for p in item.posts])
             self.accounts.extend(accounts)
         else:  # a reader bug, not bad input: say so plainly
             raise TypeError(f"reader {self.reader_name} yielded {type(item).__name__}")
 
-    def add_rows(self, posts: bytes, n_posts: int, accounts: bytes, n_accounts: int, n_records: int) -> None:
+    def add_rows(self, posts: bytes, keys: bytes, n_posts: int, accounts: bytes, n_accounts: int,
+                 n_records: int) -> None:
         """Rows a native block kernel staged itself for ``n_records`` records (see ``LineReader.parse_block``)."""
         self.counts.n_read += n_records
         self.posts.extend_blob(posts, n_posts)
+        self.keys.extend_blob(keys, n_posts)
         self.accounts.extend_blob(accounts, n_accounts)
 
     def close(self) -> Counts:
-        for st in (self.posts, self.accounts, self.quarantine):
+        for st in (self.posts, self.keys, self.accounts, self.quarantine):
             st.flush()
         self.counts.n_quarantined = self.quarantine.total
         self.counts.n_post_rows = self.posts.total

@@ -24,6 +24,8 @@ struct Fallback {};  // thrown when the Python kernel must read the line
 
 enum class K : uint8_t { null_, bool_, int64, uint64, double_, string, array, object };
 
+struct Schema;
+
 struct Node {
   K k = K::null_;
   bool b = false;
@@ -36,6 +38,8 @@ struct Node {
   Node* first = nullptr;
   Node* last = nullptr;
   Node* next = nullptr;
+  const Schema* schema = nullptr;  // an object read with an obj schema: its fields' last values are in slots
+  Node** slots = nullptr;
 
   K kind() const { return k; }
   bool is_null() const { return k == K::null_; }
@@ -70,12 +74,7 @@ struct Node {
     while (at--) c = c->next;
     return *c;
   }
-  const Node* if_contains(string_view k_) const {  // the last occurrence of a key, as in a Python dict
-    const Node* hit = nullptr;
-    for (const Node* c = first; c; c = c->next)  // kept keys point at the schema's own literals: compare those first
-      if (c->key.data() == k_.data() ? c->key.size() == k_.size() : c->key == k_) hit = c;
-    return hit;
-  }
+  const Node* if_contains(string_view k_) const;  // the last occurrence of a key, as in a Python dict
   bool contains(string_view k_) const { return if_contains(k_) != nullptr; }
 };
 
@@ -116,6 +115,17 @@ inline const Field* Schema::find(string_view k) const {
   return nullptr;
 }
 
+inline const Node* Node::if_contains(string_view k_) const {
+  if (slots) {  // a kept object: only its schema's keys were kept, each in its slot
+    const Field* f = schema->find(k_);
+    return f ? slots[f - schema->fields] : nullptr;
+  }
+  const Node* hit = nullptr;
+  for (const Node* c = first; c; c = c->next)
+    if (c->key == k_) hit = c;
+  return hit;
+}
+
 inline const Schema LEAF{S::leaf}, ALL{S::all};
 
 // Builds the document of one line; set ``root`` before each parse. Storage is bounded per line: ``chars`` holds
@@ -129,6 +139,7 @@ struct Handler {
   const Schema* root_schema = nullptr;
   Node* root = nullptr;
   std::vector<Node> pool;
+  std::vector<Node*> slot_pool;
   std::vector<char> chars;
   size_t used = 0;
   struct Frame {
@@ -140,12 +151,15 @@ struct Handler {
   Node* count_into = nullptr;  // the node that records a skipped container's size
   const Schema* next_schema = nullptr;  // of the value after the key just read (nullptr: skip it)
   string_view next_key;
+  size_t next_field = 0;  // its field number in the parent's schema
   size_t part_start = 0;  // a string or key arriving in parts (it has escapes)
   bool in_parts = false;
 
   void reset(size_t line_bytes) {
     if (pool.capacity() < 16384) pool.reserve(16384);
     pool.clear();
+    if (slot_pool.capacity() < 16384) slot_pool.reserve(16384);
+    slot_pool.clear();
     if (chars.size() < line_bytes + 64) chars.resize(line_bytes + 64);
     used = 0;
     stack.clear();
@@ -200,7 +214,10 @@ struct Handler {
       root = n;
     } else {
       Node* parent = stack.back().node;
-      if (parent->k == K::object) n->key = next_key;
+      if (parent->k == K::object) {
+        n->key = next_key;
+        if (parent->slots) parent->slots[next_field] = n;  // a repeated key: the last one stays
+      }
       if (parent->last) parent->last->next = n;
       else parent->first = n;
       parent->last = n;
@@ -224,6 +241,12 @@ struct Handler {
     if (!n) return fail(ec);
     const bool open = sch->kind == S::all || (k == K::object ? sch->kind == S::obj : sch->kind == S::arr);
     if (open) {
+      if (k == K::object && sch->kind == S::obj) {
+        if (slot_pool.size() + sch->n_fields > slot_pool.capacity()) return fail(ec);
+        n->slots = slot_pool.data() + slot_pool.size();
+        slot_pool.resize(slot_pool.size() + sch->n_fields, nullptr);
+        n->schema = sch;
+      }
       stack.push_back({n, sch});
     } else {  // e.g. an object where a string belongs: its kind and size are kept, not its content
       skip = 1;
@@ -284,7 +307,8 @@ struct Handler {
       if (key.data() != chars.data() + used - key.size()) key = keep(key);
     } else if (const Field* f = parent->find(key)) {
       next_schema = f->schema;
-      key = f->key;  // the schema's literal: lookups then compare pointers
+      next_field = static_cast<size_t>(f - parent->fields);
+      key = f->key;
     }
     next_key = key;
     return true;

@@ -5,6 +5,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include <charconv>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -25,9 +26,8 @@ using v1doc::Node;
 
 bool needs_escape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
 
-void put_str(string& o, string_view s) {
+void put_chars(string& o, string_view s) {  // s escaped, without the quotes
   static const char* hex = "0123456789abcdef";
-  o += '"';
   size_t run = 0;  // start of the stretch copied as it is
   for (size_t i = 0; i < s.size(); ++i) {
     // eight bytes at a time while none of them needs escaping (a byte < 0x20, '"' or '\\')
@@ -58,7 +58,18 @@ void put_str(string& o, string_view s) {
     }
   }
   o.append(s.data() + run, s.size() - run);
+}
+
+void put_str(string& o, string_view s) {
   o += '"';
+  put_chars(o, s);
+  o += '"';
+}
+
+void put_int(string& o, long long x) {
+  char b[24];
+  const auto r = std::to_chars(b, b + sizeof b, x);
+  o.append(b, static_cast<size_t>(r.ptr - b));
 }
 
 struct Row {  // one JSON object being written
@@ -80,7 +91,7 @@ struct Row {  // one JSON object being written
   }
   void put(string_view s) { put_str(o, s); }
   void put(const string& s) { put_str(o, s); }
-  void put(long long x) { o += std::to_string(x); }
+  void put(long long x) { put_int(o, x); }
   void put(bool b) { o += b ? "true" : "false"; }
   void list(string_view k, const std::vector<string>& xs) {
     key(k);
@@ -105,7 +116,7 @@ void dump(string& o, const Node& v) {
   switch (v.kind()) {
     case K::null_: o += "null"; break;
     case K::bool_: o += v.get_bool() ? "true" : "false"; break;
-    case K::int64: o += std::to_string(v.get_int64()); break;
+    case K::int64: put_int(o, v.get_int64()); break;
     case K::uint64: o += std::to_string(v.get_uint64()); break;
     case K::double_: throw Fallback();
     case K::string: put_str(o, v.get_string()); break;

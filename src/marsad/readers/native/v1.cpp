@@ -13,7 +13,8 @@
 // Files: doc.hpp (Boost.JSON's event parser building only the part of a tweet the kernel reads), values.hpp (the
 // value helpers), json_out.hpp (writing rows), this file (the mapping, the schema of what is read, the module).
 //
-// Returns (posts: bytes, n_posts, accounts: bytes, n_accounts, n_lines_done, fallback: list[(line, start, end)]);
+// Returns (posts: bytes, keys: bytes, n_posts, accounts: bytes, n_accounts, n_lines_done,
+// fallback: list[(line, start, end)]);
 // the row blobs are JSON lines joined by "\n" (no trailing newline). NULL columns are left out of the rows.
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -249,10 +250,21 @@ void write_post(string& o, const Post& p, long long pos, bool embedded, bool rep
   r.opt("place_name", p.place_name);
   if (!p.extra.text.empty()) {  // dumps_extra: no extra fields, NULL
     r.key("extra");
-    put_str(o, "{" + p.extra.text + "}");
+    o += "\"{";  // a JSON string holding the object's text
+    put_chars(o, p.extra.text);
+    o += "}\"";
   }
   r.key("record_position"); r.put(pos);
   r.key("embedded"); r.put(embedded);
+  r.close();
+}
+
+void write_key(string& o, const Post& p, long long pos, bool embedded) {  // staging.KEY_SCHEMA
+  Row r(o);
+  r.key("platform"); r.put(string_view("twitter"));
+  r.key("post_id"); r.put(p.id);
+  r.key("embedded"); r.put(embedded);
+  r.key("record_position"); r.put(pos);
   r.close();
 }
 
@@ -279,7 +291,7 @@ void write_account(string& o, const Account& a, const string& observed, long lon
 }
 
 // parse_tweet(): the primary post, its retweeted original and the quoted tweet, each once
-int tweet(const Node& t, long long pos, string& posts, string& accounts) {
+int tweet(const Node& t, long long pos, string& posts, string& keys, string& accounts) {
   if (!t.contains("user") && !t.contains("id_str")) throw Fallback();  // notices and oddities
   std::vector<Post> ps;
   ps.push_back(status_post(t));
@@ -323,6 +335,8 @@ int tweet(const Node& t, long long pos, string& posts, string& accounts) {
   for (size_t i = 0; i < ps.size(); ++i) {
     if (!posts.empty()) posts += '\n';
     write_post(posts, ps[i], pos, i > 0, i == 0 && repost);
+    if (!keys.empty()) keys += '\n';
+    write_key(keys, ps[i], pos, i > 0);
     if (!accounts.empty()) accounts += '\n';
     write_account(accounts, ps[i].acc, ps[0].created, pos);
   }
@@ -388,7 +402,7 @@ PyObject* parse_block(PyObject*, PyObject* args) {
   Py_buffer buf;
   long long first_line;
   if (!PyArg_ParseTuple(args, "y*LLL", &buf, &first_line, &g_floor, &g_future)) return nullptr;
-  string posts, accounts;
+  string posts, keys, accounts;
   long long n_rows = 0, n_done = 0;
   std::vector<std::array<long long, 3>> fallback;  // (line, start, end) of the lines left to the Python kernel
   const char* data = static_cast<const char*>(buf.buf);
@@ -409,7 +423,7 @@ PyObject* parse_block(PyObject*, PyObject* args) {
     const char* nl = static_cast<const char*>(std::memchr(data + start, '\n', size - start));
     const size_t end = nl ? static_cast<size_t>(nl - data) + 1 : size;
     const string_view text(data + start, end - start);
-    const size_t mark_p = posts.size(), mark_a = accounts.size();
+    const size_t mark_p = posts.size(), mark_k = keys.size(), mark_a = accounts.size();
     bool ok = false;
     size_t ws = 0;
     while (ws < text.size() && (text[ws] == ' ' || text[ws] == '\t' || text[ws] == '\r')) ++ws;
@@ -424,7 +438,7 @@ PyObject* parse_block(PyObject*, PyObject* args) {
         while (rest < text.size() && (text[rest] == ' ' || text[rest] == '\t' || text[rest] == '\r' ||
                                       text[rest] == '\n')) ++rest;
         if (!ec && parser->done() && rest == text.size() && doc.root && doc.root->is_object()) {
-          n_rows += tweet(*doc.root, line, posts, accounts);
+          n_rows += tweet(*doc.root, line, posts, keys, accounts);
           ok = true;
         }
       } catch (const Fallback&) {
@@ -435,6 +449,7 @@ PyObject* parse_block(PyObject*, PyObject* args) {
       ++n_done;
     } else {
       posts.resize(mark_p);
+      keys.resize(mark_k);
       accounts.resize(mark_a);
       fallback.push_back({line, static_cast<long long>(start), static_cast<long long>(end)});
     }
@@ -450,7 +465,8 @@ PyObject* parse_block(PyObject*, PyObject* args) {
     if (!item) { Py_DECREF(fb); return nullptr; }
     PyList_SET_ITEM(fb, static_cast<Py_ssize_t>(i), item);
   }
-  return Py_BuildValue("(y#Ly#LLN)", posts.data(), static_cast<Py_ssize_t>(posts.size()), n_rows, accounts.data(),
+  return Py_BuildValue("(y#y#Ly#LLN)", posts.data(), static_cast<Py_ssize_t>(posts.size()), keys.data(),
+                       static_cast<Py_ssize_t>(keys.size()), n_rows, accounts.data(),
                        static_cast<Py_ssize_t>(accounts.size()), n_rows, n_done, fb);
 }
 
