@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -346,3 +347,11 @@ struct Handler {
 };
 
 }  // namespace v1doc
+
+namespace v1 {  // the kernel's own namespace (values.hpp, json_out.hpp, v1.cpp)
+using std::string;
+using std::string_view;
+using v1doc::Fallback;
+using v1doc::K;
+using v1doc::Node;
+}  // namespace v1

@@ -7,22 +7,11 @@
 
 #include <charconv>
 #include <cstdint>
-#include <cstring>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <vector>
 
 #include "doc.hpp"
 
 namespace v1 {
 namespace {
-
-using std::string;
-using std::string_view;
-using v1doc::Fallback;
-using v1doc::K;
-using v1doc::Node;
 
 bool needs_escape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
 

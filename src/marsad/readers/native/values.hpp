@@ -3,22 +3,10 @@
 // Fallback for the rest, which the Python kernel then reads. Included by v1.cpp only.
 #pragma once
 
-#include <cstring>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <vector>
-
 #include "doc.hpp"
 
 namespace v1 {
 namespace {
-
-using std::string;
-using std::string_view;
-using v1doc::Fallback;
-using v1doc::K;
-using v1doc::Node;
 
 using V = const Node*;  // nullptr: absent; Python's dict.get gives None for absent and null alike
 
