@@ -352,11 +352,10 @@ def _commit(ws, dataset_id, path, size, sha, reader_cls, source, staging, counts
             offsets: list[int] | None) -> IngestResult:
     con = ws.con
     post_cols = ", ".join(POST_SCHEMA.names)
-    # bounded memory whatever the file size: DuckDB spills the de-duplication to the staging folder
+    # bounded memory whatever the file size: DuckDB spills to its temporary directory beside the workspace (its
+    # default, <workspace>.tmp; it cannot be switched once a commit has spilled, so it is left as it is)
     old_limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
     con.execute(f"SET memory_limit = '{COMMIT_MEMORY}'")
-    spill = str(staging / "spill").replace("'", "''")
-    con.execute(f"SET temp_directory = '{spill}'")
     con.execute("BEGIN TRANSACTION")
     try:
         n_primary = n_loaded = n_embedded = 0
