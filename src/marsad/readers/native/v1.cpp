@@ -294,6 +294,7 @@ void write_account(string& o, const Account& a, const string& observed, long lon
 int tweet(const Node& t, long long pos, string& posts, string& keys, string& accounts) {
   if (!t.contains("user") && !t.contains("id_str")) throw Fallback();  // notices and oddities
   std::vector<Post> ps;
+  ps.reserve(3);  // never reallocated: ``post`` stays valid
   ps.push_back(status_post(t));
   Post& post = ps[0];
   const Node* quoted_owner = &t;
