@@ -206,7 +206,7 @@ struct Handler {
     return f.schema->kind == S::all ? &ALL : f.schema->elem;
   }
 
-  Node* place(K k, const Schema* sch) {  // a new kept node, linked into its parent
+  Node* place(K k) {  // a new kept node, linked into its parent
     if (pool.size() == pool.capacity()) return nullptr;
     pool.emplace_back();
     Node* n = &pool.back();
@@ -223,7 +223,6 @@ struct Handler {
       else parent->first = n;
       parent->last = n;
     }
-    (void)sch;
     return n;
   }
 
@@ -238,7 +237,7 @@ struct Handler {
       count_into = nullptr;
       return true;
     }
-    Node* n = place(k, sch);
+    Node* n = place(k);
     if (!n) return fail(ec);
     const bool open = sch->kind == S::all || (k == K::object ? sch->kind == S::obj : sch->kind == S::arr);
     if (open) {
@@ -276,7 +275,7 @@ struct Handler {
       in_parts = false;
       return true;
     }
-    Node* n = place(k, sch);
+    Node* n = place(k);
     if (!n) return fail(ec);
     set(*n);
     return true;

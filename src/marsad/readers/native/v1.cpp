@@ -26,7 +26,6 @@
 #include "values.hpp"
 
 #include <array>
-#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <optional>
