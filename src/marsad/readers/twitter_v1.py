@@ -240,7 +240,8 @@ def parse_block(buf: bytes, first_line: int, options: dict[str, Any] | None = No
     """Many JSONL lines at once through the native fast path (``native/v1.cpp``), which replays this module's
     kernel for ordinary tweets and hands back every line it is not sure of as ``(line number, start, end)`` for
     :meth:`TwitterV1Reader.parse_line`. Returns ``(posts, keys, n_posts, accounts, n_accounts, n_lines_read,
-    handed_back)`` with the rows as staged JSON lines (``keys``: the posts' key columns, ``staging.KEY_SCHEMA``). The date limits are this module's: ``check_date``'s, to the second."""
+    handed_back)`` with the rows as staged JSON lines (``keys``: the posts' key columns, ``staging.KEY_SCHEMA``).
+    The date limits are this module's: ``check_date``'s, to the second."""
     floor = math.ceil(PLATFORM_FLOOR[PLATFORM].timestamp())
     future = math.floor((datetime.now(timezone.utc) + timedelta(days=2)).timestamp())
     return _v1native.parse_block(buf, first_line, floor, future)

@@ -1,8 +1,8 @@
 """Staging: where an ingest puts the rows it has read, before the one transaction that commits them.
 
 Rows are buffered in bounded batches and written as zstd-compressed JSON lines (:class:`Stage`), four streams per
-file (posts, their keys, account observations, quarantine: :class:`Sink`). :func:`staged_sql` reads a stream back for the
-commit, turning the positions that parallel workers staged relative to their byte range into line numbers.
+file (posts, their keys, account observations, quarantine: :class:`Sink`). :func:`staged_sql` reads a stream back
+for the commit, turning the positions that parallel workers staged relative to their byte range into line numbers.
 """
 from __future__ import annotations
 
@@ -60,19 +60,12 @@ class Stage:
     def add(self, row: dict[str, Any]) -> None:
         self.extend([row_bytes(row)])
 
-    def extend(self, rows: list[bytes]) -> None:
+    def extend(self, rows: list[bytes], n: int | None = None) -> None:
+        """Serialised rows; or, with ``n``, pieces that hold ``n`` rows joined by newlines (a native kernel's)."""
         self.buf.extend(rows)
-        self.n_buf += len(rows)
+        self.n_buf += len(rows) if n is None else n
         if self.n_buf >= BATCH_ROWS:
             self.flush()
-
-    def extend_blob(self, blob: bytes, n: int) -> None:
-        """``n`` rows already serialised and joined by newlines (a native kernel's output)."""
-        if n:
-            self.buf.append(blob)
-            self.n_buf += n
-            if self.n_buf >= BATCH_ROWS:
-                self.flush()
 
     def flush(self) -> None:
         if not self.buf:
@@ -163,9 +156,10 @@ class Sink:
                  n_records: int) -> None:
         """Rows a native block kernel staged itself for ``n_records`` records (see ``LineReader.parse_block``)."""
         self.counts.n_read += n_records
-        self.posts.extend_blob(posts, n_posts)
-        self.keys.extend_blob(keys, n_posts)
-        self.accounts.extend_blob(accounts, n_accounts)
+        for stage, blob, n in ((self.posts, posts, n_posts), (self.keys, keys, n_posts),
+                               (self.accounts, accounts, n_accounts)):
+            if n:
+                stage.extend([blob], n)
 
     def close(self) -> Counts:
         for st in (self.posts, self.keys, self.accounts, self.quarantine):
